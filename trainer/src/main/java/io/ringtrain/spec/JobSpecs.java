@@ -1,0 +1,201 @@
+package io.ringtrain.spec;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.TextFormat;
+import com.google.protobuf.util.JsonFormat;
+import io.ringtrain.proto.CheckpointPolicy;
+import io.ringtrain.proto.ClusterSpec;
+import io.ringtrain.proto.DataSpec;
+import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.ModelSpec;
+import io.ringtrain.proto.OptimizerSpec;
+import io.ringtrain.proto.ScheduleSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Loads, defaults and validates {@link JobSpec}s. Every field of the proto is optional so that a
+ * spec file says only what differs from the defaults; {@link #withDefaults} makes every field
+ * present, and {@link #validate} names each rejected field with its value and the reason.
+ */
+public final class JobSpecs {
+  public static final Set<String> BACKENDS = Set.of("java", "opencl", "auto");
+
+  private JobSpecs() {}
+
+  /** Reads a spec from a .json file (protobuf JSON mapping) or any other file as text format. */
+  public static JobSpec load(Path file) throws IOException {
+    String text = Files.readString(file, StandardCharsets.UTF_8);
+    return parse(text, file.toString().endsWith(".json"), file.toString());
+  }
+
+  public static JobSpec parse(String text, boolean json, String source) {
+    JobSpec.Builder builder = JobSpec.newBuilder();
+    try {
+      if (json) {
+        JsonFormat.parser().merge(text, builder);
+      } else {
+        TextFormat.merge(text, builder);
+      }
+    } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
+      throw new InvalidJobSpecException(source, List.of(e.getMessage()));
+    }
+    return builder.build();
+  }
+
+  public static String toJson(JobSpec spec) {
+    try {
+      return JsonFormat.printer().preservingProtoFieldNames().print(spec);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Fills every absent field with its default; fields already present are kept. */
+  public static JobSpec withDefaults(JobSpec spec) {
+    JobSpec.Builder b = spec.toBuilder();
+    if (!b.hasName()) b.setName("ringtrain");
+    if (!b.hasSeed()) b.setSeed(1337);
+    if (!b.hasOut()) b.setOut("runs/" + b.getName());
+
+    ModelSpec.Builder m = b.getModelBuilder();
+    if (!m.hasNLayer()) m.setNLayer(4);
+    if (!m.hasNHead()) m.setNHead(4);
+    if (!m.hasNEmbd()) m.setNEmbd(128);
+    if (!m.hasBlockSize()) m.setBlockSize(128);
+    if (!m.hasVocabSize()) m.setVocabSize(4096);
+    if (!m.hasVocabPadMultiple()) m.setVocabPadMultiple(64);
+
+    DataSpec.Builder d = b.getDataBuilder();
+    if (!d.hasTrain()) d.setTrain("");
+    if (!d.hasVal()) d.setVal("");
+    if (!d.hasBatchSize()) d.setBatchSize(16);
+    if (!d.hasTokenizer()) d.setTokenizer("");
+
+    OptimizerSpec.Builder o = b.getOptimizerBuilder();
+    if (!o.hasLr()) o.setLr(1e-3);
+    if (!o.hasMinLrRatio()) o.setMinLrRatio(0.1);
+    if (!o.hasBeta1()) o.setBeta1(0.9);
+    if (!o.hasBeta2()) o.setBeta2(0.95);
+    if (!o.hasEps()) o.setEps(1e-8);
+    if (!o.hasWeightDecay()) o.setWeightDecay(0.1);
+    if (!o.hasGradClip()) o.setGradClip(1.0);
+
+    ScheduleSpec.Builder s = b.getScheduleBuilder();
+    if (!s.hasSteps()) s.setSteps(0);
+    if (!s.hasTokens()) s.setTokens(0);
+    if (!s.hasTokensPerParam()) s.setTokensPerParam(20);
+    if (!s.hasGradAccum()) s.setGradAccum(1);
+    if (!s.hasWarmupFraction()) s.setWarmupFraction(0.05);
+    if (!s.hasEvalInterval()) s.setEvalInterval(100);
+    if (!s.hasEvalBatches()) s.setEvalBatches(8);
+    if (!s.hasLogInterval()) s.setLogInterval(10);
+
+    CheckpointPolicy.Builder c = b.getCheckpointBuilder();
+    if (!c.hasCount()) c.setCount(4);
+    if (!c.hasEverySteps()) c.setEverySteps(0);
+    if (!c.hasKeepLast()) c.setKeepLast(0);
+
+    ClusterSpec.Builder k = b.getClusterBuilder();
+    if (!k.hasWorkers()) k.setWorkers(1);
+    if (!k.hasThreads()) k.setThreads(Runtime.getRuntime().availableProcessors());
+    if (!k.hasBackend()) k.setBackend("java");
+    if (!k.hasDevice()) k.setDevice("");
+    if (!k.hasCoordinatorHost()) k.setCoordinatorHost("127.0.0.1");
+    if (!k.hasCoordinatorPort()) k.setCoordinatorPort(0);
+    if (!k.hasSecret()) k.setSecret("");
+    if (!k.hasHeartbeatMs()) k.setHeartbeatMs(1000);
+    if (!k.hasFailureTimeoutMs()) k.setFailureTimeoutMs(10_000);
+    if (!k.hasBucketMib()) k.setBucketMib(4);
+    return b.build();
+  }
+
+  /** Returns every problem of a defaulted spec; empty when it can run. */
+  public static List<String> problems(JobSpec spec) {
+    List<String> p = new ArrayList<>();
+    ModelSpec m = spec.getModel();
+    positive(p, "model.n_layer", m.getNLayer());
+    positive(p, "model.n_head", m.getNHead());
+    positive(p, "model.n_embd", m.getNEmbd());
+    positive(p, "model.block_size", m.getBlockSize());
+    if (m.getNHead() > 0 && m.getNEmbd() > 0 && m.getNEmbd() % m.getNHead() != 0) {
+      p.add("model.n_head=" + m.getNHead() + " does not divide model.n_embd=" + m.getNEmbd());
+    }
+    if (m.getVocabSize() < 2 || m.getVocabSize() > 65_535) {
+      p.add("model.vocab_size=" + m.getVocabSize() + " is outside 2..65535 (token shards store uint16 ids)");
+    }
+    if (m.getVocabPadMultiple() < 1 || Integer.bitCount(m.getVocabPadMultiple()) != 1) {
+      p.add("model.vocab_pad_multiple=" + m.getVocabPadMultiple() + " must be a power of two (64 or 128 are fast)");
+    }
+
+    positive(p, "data.batch_size", spec.getData().getBatchSize());
+
+    OptimizerSpec o = spec.getOptimizer();
+    if (!(o.getLr() > 0 && o.getLr() < 10)) p.add("optimizer.lr=" + o.getLr() + " must be in (0, 10)");
+    if (!(o.getMinLrRatio() >= 0 && o.getMinLrRatio() <= 1)) {
+      p.add("optimizer.min_lr_ratio=" + o.getMinLrRatio() + " must be in [0, 1]");
+    }
+    unitInterval(p, "optimizer.beta1", o.getBeta1());
+    unitInterval(p, "optimizer.beta2", o.getBeta2());
+    if (!(o.getEps() > 0)) p.add("optimizer.eps=" + o.getEps() + " must be > 0");
+    if (!(o.getWeightDecay() >= 0)) p.add("optimizer.weight_decay=" + o.getWeightDecay() + " must be >= 0");
+    if (!(o.getGradClip() >= 0)) p.add("optimizer.grad_clip=" + o.getGradClip() + " must be >= 0 (0 disables clipping)");
+
+    ScheduleSpec s = spec.getSchedule();
+    if (s.getSteps() < 0) p.add("schedule.steps=" + s.getSteps() + " must be >= 0");
+    if (s.getTokens() < 0) p.add("schedule.tokens=" + s.getTokens() + " must be >= 0");
+    if (s.getSteps() > 0 && s.getTokens() > 0) {
+      p.add("schedule.steps=" + s.getSteps() + " and schedule.tokens=" + s.getTokens() + " both set: give one budget, or neither for the Chinchilla default");
+    }
+    if (!(s.getTokensPerParam() > 0)) p.add("schedule.tokens_per_param=" + s.getTokensPerParam() + " must be > 0");
+    positive(p, "schedule.grad_accum", s.getGradAccum());
+    if (!(s.getWarmupFraction() >= 0 && s.getWarmupFraction() < 1)) {
+      p.add("schedule.warmup_fraction=" + s.getWarmupFraction() + " must be in [0, 1)");
+    }
+    if (s.getEvalInterval() < 0) p.add("schedule.eval_interval=" + s.getEvalInterval() + " must be >= 0 (0 disables)");
+    positive(p, "schedule.eval_batches", s.getEvalBatches());
+    positive(p, "schedule.log_interval", s.getLogInterval());
+
+    CheckpointPolicy c = spec.getCheckpoint();
+    if (c.getCount() < 0) p.add("checkpoint.count=" + c.getCount() + " must be >= 0");
+    if (c.getEverySteps() < 0) p.add("checkpoint.every_steps=" + c.getEverySteps() + " must be >= 0");
+    if (c.getKeepLast() < 0) p.add("checkpoint.keep_last=" + c.getKeepLast() + " must be >= 0 (0 keeps all)");
+
+    ClusterSpec k = spec.getCluster();
+    positive(p, "cluster.workers", k.getWorkers());
+    positive(p, "cluster.threads", k.getThreads());
+    if (!BACKENDS.contains(k.getBackend())) {
+      p.add("cluster.backend=\"" + k.getBackend() + "\" is not one of " + BACKENDS);
+    }
+    if (k.getCoordinatorPort() < 0 || k.getCoordinatorPort() > 65_535) {
+      p.add("cluster.coordinator_port=" + k.getCoordinatorPort() + " is outside 0..65535 (0 picks a free port)");
+    }
+    positive(p, "cluster.heartbeat_ms", k.getHeartbeatMs());
+    if (k.getFailureTimeoutMs() <= k.getHeartbeatMs()) {
+      p.add("cluster.failure_timeout_ms=" + k.getFailureTimeoutMs() + " must exceed cluster.heartbeat_ms=" + k.getHeartbeatMs());
+    }
+    positive(p, "cluster.bucket_mib", k.getBucketMib());
+    return p;
+  }
+
+  /** Defaults then validates; throws naming every problem at once. */
+  public static JobSpec resolve(JobSpec spec, String source) {
+    JobSpec full = withDefaults(spec);
+    List<String> p = problems(full);
+    if (!p.isEmpty()) throw new InvalidJobSpecException(source, p);
+    return full;
+  }
+
+  private static void positive(List<String> p, String field, long value) {
+    if (value <= 0) p.add(field + "=" + value + " must be > 0");
+  }
+
+  private static void unitInterval(List<String> p, String field, double value) {
+    if (!(value >= 0 && value < 1)) p.add(field + "=" + value + " must be in [0, 1)");
+  }
+}

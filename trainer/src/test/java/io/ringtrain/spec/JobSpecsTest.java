@@ -1,0 +1,74 @@
+package io.ringtrain.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ringtrain.proto.JobSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobSpecsTest {
+  @Test
+  void emptySpecGetsEveryDefaultAndIsValid() {
+    JobSpec spec = JobSpecs.resolve(JobSpec.getDefaultInstance(), "test");
+    assertEquals(4, spec.getModel().getNLayer());
+    assertEquals(20.0, spec.getSchedule().getTokensPerParam());
+    assertEquals("java", spec.getCluster().getBackend());
+    assertTrue(spec.getOptimizer().hasWeightDecay());
+  }
+
+  @Test
+  void explicitZeroIsKeptNotReplacedByTheDefault() {
+    JobSpec spec = JobSpecs.parse("{\"optimizer\": {\"weight_decay\": 0}}", true, "inline");
+    assertEquals(0.0, JobSpecs.resolve(spec, "inline").getOptimizer().getWeightDecay());
+  }
+
+  @Test
+  void jsonAndTextFormatAgree(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("job.json");
+    Files.writeString(json, "{\"model\": {\"n_layer\": 6, \"nHead\": 6, \"n_embd\": 384}, \"seed\": 7}");
+    Path text = dir.resolve("job.txtpb");
+    Files.writeString(text, "model { n_layer: 6 n_head: 6 n_embd: 384 } seed: 7");
+    assertEquals(JobSpecs.load(json), JobSpecs.load(text));
+  }
+
+  @Test
+  void headsThatDoNotDivideTheWidthAreNamed() {
+    JobSpec spec = JobSpecs.parse("{\"model\": {\"n_head\": 6, \"n_embd\": 256}}", true, "inline");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(spec, "inline"));
+    assertEquals(1, e.problems().size(), e.getMessage());
+    assertEquals("model.n_head=6 does not divide model.n_embd=256", e.problems().get(0));
+  }
+
+  @Test
+  void everyBadFieldIsReportedAtOnce() {
+    JobSpec spec = JobSpecs.parse(
+        "model { vocab_size: 70000 } data { batch_size: 0 } optimizer { lr: -1 } "
+            + "schedule { steps: 10 tokens: 100 } cluster { backend: \"cuda\" coordinator_port: 70000 }",
+        false, "inline");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(spec, "inline"));
+    String all = String.join("\n", e.problems());
+    for (String field : new String[] {"model.vocab_size=70000", "data.batch_size=0", "optimizer.lr=-1.0",
+        "schedule.steps=10 and schedule.tokens=100", "cluster.backend=\"cuda\"", "cluster.coordinator_port=70000"}) {
+      assertTrue(all.contains(field), () -> "missing " + field + " in\n" + all);
+    }
+    assertEquals(6, e.problems().size(), all);
+  }
+
+  @Test
+  void unknownFieldsAndSyntaxErrorsAreRejectedWithTheSource() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class,
+        () -> JobSpecs.parse("{\"model\": {\"layers\": 3}}", true, "job.json"));
+    assertTrue(e.getMessage().contains("job.json") && e.getMessage().contains("layers"), e.getMessage());
+    assertThrows(InvalidJobSpecException.class, () -> JobSpecs.parse("model { n_layer: }", false, "x"));
+  }
+
+  @Test
+  void jsonRoundTrip() {
+    JobSpec spec = JobSpecs.resolve(JobSpec.getDefaultInstance(), "test");
+    assertEquals(spec, JobSpecs.parse(JobSpecs.toJson(spec), true, "roundtrip"));
+  }
+}
