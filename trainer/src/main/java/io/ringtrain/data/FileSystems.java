@@ -15,6 +15,10 @@ public final class FileSystems {
     Configuration conf = new Configuration();
     conf.set("fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem");
     conf.setBoolean("fs.file.impl.disable.cache", true);
+    // An unreachable NameNode should fail in seconds with a clear message, not retry for minutes.
+    conf.setIfUnset("ipc.client.connect.max.retries", "2");
+    conf.setIfUnset("ipc.client.connect.retry.interval", "500");
+    conf.setIfUnset("ipc.client.connect.timeout", "5000");
     return conf;
   }
 }

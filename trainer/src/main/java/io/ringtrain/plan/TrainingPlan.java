@@ -1,0 +1,100 @@
+package io.ringtrain.plan;
+
+import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.ModelSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The budget of a job, fixed before it starts: parameters, tokens, steps, FLOPs, warmup and the
+ * steps at which checkpoints are taken.
+ *
+ * <p>Parameters are counted as the model stores them with the real (unpadded) vocabulary: token
+ * embeddings V·C (tied with the LM head, so counted once), position embeddings T·C, per layer
+ * 12C² + 13C (fused QKV 3C²+3C, attention projection C²+C, MLP 4C²+4C and 4C²+C, two LayerNorms
+ * 4C), and the final LayerNorm 2C. With neither steps nor tokens given, the budget is
+ * {@code tokens_per_param × params} tokens (Chinchilla: about 20).
+ */
+public record TrainingPlan(
+    long params,
+    long nonEmbeddingParams,
+    long tokensPerStep,
+    long steps,
+    long tokens,
+    long warmupSteps,
+    double flops6nd,
+    double flopsWithAttention,
+    List<Long> checkpointSteps,
+    String budgetSource) {
+
+  public static long params(ModelSpec m) {
+    return (long) m.getVocabSize() * m.getNEmbd() + (long) m.getBlockSize() * m.getNEmbd() + nonEmbedding(m);
+  }
+
+  public static long nonEmbedding(ModelSpec m) {
+    long c = m.getNEmbd();
+    return m.getNLayer() * (12 * c * c + 13 * c) + 2 * c;
+  }
+
+  /**
+   * Training FLOPs per token as nanoGPT and PaLM count them: 6N for the matmuls forward and
+   * backward, plus 12·L·C·T for attention scores and their use (C = heads × head size).
+   */
+  public static double flopsPerToken(ModelSpec m) {
+    return 6.0 * params(m) + 12.0 * m.getNLayer() * m.getNEmbd() * m.getBlockSize();
+  }
+
+  /** Plans a defaulted, valid spec. */
+  public static TrainingPlan of(JobSpec spec) {
+    ModelSpec m = spec.getModel();
+    long n = params(m);
+    long perStep = (long) spec.getCluster().getWorkers() * spec.getData().getBatchSize() * m.getBlockSize()
+        * spec.getSchedule().getGradAccum();
+    long steps;
+    String source;
+    if (spec.getSchedule().getSteps() > 0) {
+      steps = spec.getSchedule().getSteps();
+      source = "schedule.steps";
+    } else {
+      long tokens = spec.getSchedule().getTokens() > 0 ? spec.getSchedule().getTokens()
+          : (long) Math.ceil(spec.getSchedule().getTokensPerParam() * n);
+      source = spec.getSchedule().getTokens() > 0 ? "schedule.tokens"
+          : String.format(Locale.ROOT, "Chinchilla: %.4g tokens per parameter", spec.getSchedule().getTokensPerParam());
+      steps = Math.max(1, (tokens + perStep - 1) / perStep);
+    }
+    long tokens = steps * perStep;
+    long warmup = Math.round(spec.getSchedule().getWarmupFraction() * steps);
+    return new TrainingPlan(n, nonEmbedding(m), perStep, steps, tokens, warmup, 6.0 * n * tokens,
+        flopsPerToken(m) * tokens, checkpointSteps(spec, steps), source);
+  }
+
+  /** Evenly spaced in tokens (count of them) or every N steps; the last step always. */
+  static List<Long> checkpointSteps(JobSpec spec, long steps) {
+    List<Long> at = new ArrayList<>();
+    long every = spec.getCheckpoint().getEverySteps();
+    int count = spec.getCheckpoint().getCount();
+    if (every > 0) {
+      for (long s = every; s < steps; s += every) at.add(s);
+    } else {
+      for (int k = 1; k < count; k++) {
+        long s = (k * steps + count - 1) / count;
+        if (s > 0 && s < steps && (at.isEmpty() || at.get(at.size() - 1) != s)) at.add(s);
+      }
+    }
+    at.add(steps);
+    return List.copyOf(at);
+  }
+
+  public String describe() {
+    return String.format(Locale.ROOT,
+        "plan: %s params (%s non-embedding), %s tokens (%.1f per param; %s) = %d steps × %s tokens/step,"
+            + " warmup %d steps, %.3g FLOPs (6ND) / %.3g with attention, checkpoints at steps %s",
+        human(params), human(nonEmbeddingParams), human(tokens), tokens / (double) params, budgetSource, steps,
+        human(tokensPerStep), warmupSteps, flops6nd, flopsWithAttention, checkpointSteps);
+  }
+
+  private static String human(long v) {
+    return io.ringtrain.progress.ProgressLine.human(v);
+  }
+}
