@@ -1,0 +1,43 @@
+package io.ringtrain.coordinator;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/** HMAC-SHA256 challenge-response: proves a peer holds the job's secret without sending it. */
+public final class Hmac {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private Hmac() {}
+
+  public static byte[] nonce() {
+    byte[] n = new byte[32];
+    RANDOM.nextBytes(n);
+    return n;
+  }
+
+  /** HMAC-SHA256(secret, parts[0] || parts[1] || ...). */
+  public static byte[] sign(String secret, byte[]... parts) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      for (byte[] p : parts) mac.update(p);
+      return mac.doFinal();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is unavailable", e);
+    }
+  }
+
+  /** Constant-time comparison, so timing does not leak how much of a forged answer was right. */
+  public static boolean verify(String secret, byte[] answer, byte[]... parts) {
+    return MessageDigest.isEqual(sign(secret, parts), answer);
+  }
+
+  /** A fresh random secret for jobs whose spec gives none. */
+  public static String newSecret() {
+    return java.util.HexFormat.of().formatHex(nonce());
+  }
+}

@@ -1,0 +1,16 @@
+package io.ringtrain.coordinator;
+
+import io.ringtrain.proto.Assignment;
+import java.util.List;
+
+/** What the coordinator tells its host (the launcher) as the job goes. */
+public interface JobListener {
+  /** Every worker has joined; ranks and ring order are fixed. */
+  default void onRendezvous(List<Assignment> assignments) {}
+
+  /** Every rank has reported {@code summary.step()}. */
+  default void onStep(StepSummary summary) {}
+
+  /** Called once with the job's end: normal completion or the failure that stopped it. */
+  default void onEnd(JobOutcome outcome) {}
+}
