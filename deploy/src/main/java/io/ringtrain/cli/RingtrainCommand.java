@@ -9,7 +9,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "ringtrain 0.1.0",
     description = "Data-parallel GPT training on the JVM.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      TokenizeCommand.class,
+      DemoCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {"", "Exit codes: 0 done, 1 the work failed, 2 bad request or input, 3 environment (I/O), 130 interrupted."})
 public final class RingtrainCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -18,7 +24,12 @@ public final class RingtrainCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** The command line with ringtrain's error handling, for main and for tests. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new RingtrainCommand()).setExecutionExceptionHandler(new ErrorReporter());
+  }
+
   public static void main(String[] args) {
-    System.exit(new CommandLine(new RingtrainCommand()).execute(args));
+    System.exit(commandLine().execute(args));
   }
 }

@@ -1,0 +1,109 @@
+package io.ringtrain.cli;
+
+import io.ringtrain.corpus.CorpusSharder;
+import io.ringtrain.corpus.TextCorpus;
+import io.ringtrain.data.FileSystems;
+import io.ringtrain.progress.ProgressLine;
+import io.ringtrain.tokenizer.BpeTrainer;
+import io.ringtrain.tokenizer.ByteLevelBpe;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ringtrain tokenize}: text on any Hadoop FileSystem to a tokenizer and token shards. */
+@Command(
+    name = "tokenize",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train (or load) a byte-level BPE tokenizer and write llm.c-format token shards.",
+      "Input and output may be local paths or any Hadoop FileSystem URI (hdfs://, file://, ...)."
+    })
+public final class TokenizeCommand implements Callable<Integer> {
+  @Option(names = "--input", required = true, paramLabel = "PATH",
+      description = "Text: a file, a directory tree or a glob; plain or compressed (.gz, .bz2, ...).")
+  String input;
+
+  @Option(names = "--output", required = true, paramLabel = "DIR",
+      description = "Directory for tokenizer.json, train_*.bin, val_*.bin and meta.json.")
+  String output;
+
+  @Option(names = "--vocab-size", defaultValue = "4096", paramLabel = "N",
+      description = "Vocabulary to train, including 256 byte tokens and <|endoftext|> (257..65535; default ${DEFAULT-VALUE}).")
+  int vocabSize;
+
+  @Option(names = "--tokenizer", paramLabel = "FILE",
+      description = "Use this tokenizer.json instead of training one (--vocab-size is then ignored).")
+  String tokenizer;
+
+  @Option(names = "--documents", defaultValue = "lines", paramLabel = "lines|files",
+      description = "What one document is: each non-empty line, or each file (default ${DEFAULT-VALUE}).")
+  String documents;
+
+  @Option(names = "--val-fraction", defaultValue = "0.01", paramLabel = "F",
+      description = "Share of documents held out for validation: every round(1/F)-th (default ${DEFAULT-VALUE}).")
+  double valFraction;
+
+  @Option(names = "--shard-tokens", defaultValue = "100000000", paramLabel = "N",
+      description = "Tokens per shard file (default ${DEFAULT-VALUE}, as llm.c).")
+  long shardTokens;
+
+  @Option(names = "--overwrite", description = "Replace an existing, non-empty output directory.")
+  boolean overwrite;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintStream err = System.err;
+    if (tokenizer == null) BpeTrainer.checkVocabSize(vocabSize);
+    CorpusSharder.Options options = new CorpusSharder.Options(shardTokens, valFraction);
+    TextCorpus.Split split = switch (documents.toLowerCase(Locale.ROOT)) {
+      case "lines" -> TextCorpus.Split.LINES;
+      case "files" -> TextCorpus.Split.FILES;
+      default -> throw new IllegalArgumentException("--documents=" + documents + " must be lines or files");
+    };
+    Configuration conf = FileSystems.configuration();
+    TextCorpus corpus = TextCorpus.open(input, conf, split);
+    Path out = new Path(output);
+    FileSystem fs = OutputDirs.prepare(out, conf, overwrite);
+
+    ByteLevelBpe bpe;
+    if (tokenizer != null) {
+      Path p = new Path(tokenizer);
+      try (InputStream in = p.getFileSystem(conf).open(p)) {
+        bpe = ByteLevelBpe.load(in);
+      }
+      err.printf("loaded %s: %d tokens%n", tokenizer, bpe.vocabSize());
+    } else {
+      err.printf("training a %d-token BPE vocabulary on %s (%s bytes)%n", vocabSize, input,
+          ProgressLine.human(corpus.totalBytes()));
+      BpeTrainer trainer = new BpeTrainer();
+      ProgressLine reading = new ProgressLine(err, "B");
+      corpus.forEach((bytes, length) -> {
+        trainer.addDocument(bytes, 0, length);
+        reading.update(corpus.bytesRead(), corpus.totalBytes(), "counting words");
+      });
+      reading.finish(corpus.bytesRead(), corpus.totalBytes(), "counted words");
+      long start = System.nanoTime();
+      bpe = trainer.train(vocabSize);
+      err.printf("learned %d merges in %s%n", bpe.vocabSize() - 257, ProgressLine.duration((System.nanoTime() - start) / 1e9));
+    }
+    try (OutputStream o = fs.create(new Path(out, "tokenizer.json"), true)) {
+      bpe.save(o);
+    }
+
+    err.println("encoding into shards");
+    CorpusSharder.Summary s = CorpusSharder.write(corpus, bpe, fs, out, options, new ProgressLine(err, "B"));
+    System.out.printf(Locale.ROOT,
+        "wrote %s: %d documents, %d train tokens in %d shard(s), %d val tokens in %d shard(s), vocab %d, %.2f bytes/token%n",
+        output, s.documents(), s.trainTokens(), s.trainShards().size(), s.valTokens(), s.valShards().size(),
+        bpe.vocabSize(), s.textBytes() / (double) Math.max(1, s.trainTokens() + s.valTokens() - s.documents()));
+    return ExitCodes.OK;
+  }
+}
