@@ -35,35 +35,18 @@ public final class ResultsCsv {
   /** Parses CSV text; {@code source} names it in error messages. */
   public static List<ScalingPoint> parse(String source, Reader text, Columns columns)
       throws IOException {
-    BufferedReader reader = new BufferedReader(text);
-    String headerLine = reader.readLine();
-    if (headerLine == null) {
-      throw new IllegalArgumentException(source + ": empty file, expected a header line");
-    }
-    List<String> header = split(stripBom(headerLine), source, 1).stream().map(String::trim).toList();
-    Header h = new Header(source, header);
-    int params = h.required(columns.params(), "params");
-    int loss = h.required(columns.loss(), "loss");
-    int tokens = h.optional(columns.tokens(), "tokens");
-    int flops = h.optional(columns.flops(), "flops");
+    Table table = Table.read(source, text);
+    int params = table.header.required(columns.params(), "params");
+    int loss = table.header.required(columns.loss(), "loss");
+    int tokens = table.header.optional(columns.tokens(), "tokens");
+    int flops = table.header.optional(columns.flops(), "flops");
     if (tokens < 0 && flops < 0) {
       throw new IllegalArgumentException(
           source + ": needs a 'tokens' or a 'flops' column (or name one with its mapping); "
-              + "columns are " + header);
+              + "columns are " + table.header.names);
     }
     List<ScalingPoint> points = new ArrayList<>();
-    String line;
-    for (int number = 2; (line = reader.readLine()) != null; number++) {
-      if (line.isBlank()) {
-        continue;
-      }
-      List<String> fields = split(line, source, number);
-      if (fields.size() != header.size()) {
-        throw new IllegalArgumentException(String.format(
-            "%s line %d: %d fields, but the header has %d", source, number, fields.size(),
-            header.size()));
-      }
-      Row row = new Row(source, number, header, fields);
+    for (Row row : table.rows) {
       double n = row.positive(params);
       double l = row.positive(loss);
       if (tokens >= 0 && flops >= 0) {
@@ -74,10 +57,49 @@ public final class ResultsCsv {
         points.add(ScalingPoint.fromFlops(n, row.positive(flops), l));
       }
     }
-    if (points.isEmpty()) {
-      throw new IllegalArgumentException(source + ": no data rows after the header");
-    }
     return points;
+  }
+
+  /**
+   * One positive numeric column (an explicit compute budget, say), a value per data row in the
+   * order of the points {@link #read} returns.
+   */
+  public static double[] readColumn(Path file, String column) throws IOException {
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      Table table = Table.read(file.toString(), reader);
+      int index = table.header.required(column, column);
+      return table.rows.stream().mapToDouble(row -> row.positive(index)).toArray();
+    }
+  }
+
+  /** The header and the non-blank rows, each with as many fields as the header. */
+  private record Table(Header header, List<Row> rows) {
+    static Table read(String source, Reader text) throws IOException {
+      BufferedReader reader = new BufferedReader(text);
+      String headerLine = reader.readLine();
+      if (headerLine == null) {
+        throw new IllegalArgumentException(source + ": empty file, expected a header line");
+      }
+      List<String> names = split(stripBom(headerLine), source, 1).stream().map(String::trim).toList();
+      List<Row> rows = new ArrayList<>();
+      String line;
+      for (int number = 2; (line = reader.readLine()) != null; number++) {
+        if (line.isBlank()) {
+          continue;
+        }
+        List<String> fields = split(line, source, number);
+        if (fields.size() != names.size()) {
+          throw new IllegalArgumentException(String.format(
+              "%s line %d: %d fields, but the header has %d", source, number, fields.size(),
+              names.size()));
+        }
+        rows.add(new Row(source, number, names, fields));
+      }
+      if (rows.isEmpty()) {
+        throw new IllegalArgumentException(source + ": no data rows after the header");
+      }
+      return new Table(new Header(source, names), rows);
+    }
   }
 
   private static String stripBom(String line) {
