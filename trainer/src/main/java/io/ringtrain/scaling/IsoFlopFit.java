@@ -70,8 +70,9 @@ public final class IsoFlopFit {
   }
 
   /**
-   * Fits the given budgets (C → its runs); budgets with fewer than 3 model sizes or without a
-   * minimum are skipped and listed in {@link #skipped()}. Needs two fitted budgets.
+   * Fits the given budgets (C → its runs); budgets with fewer than 3 model sizes, without a
+   * minimum or with the minimum outside their model sizes are skipped and listed in {@link
+   * #skipped()}. Needs two fitted budgets.
    */
   public static IsoFlopFit fitBudgets(Map<Double, List<ScalingPoint>> budgets) {
     List<Profile> profiles = new ArrayList<>();
@@ -87,6 +88,13 @@ public final class IsoFlopFit {
       Profile profile = parabola(budget.getKey(), runs);
       if (!(profile.c2 > 0)) {
         skipped.add(name + ": loss does not curve upwards in log N, no minimum");
+        continue;
+      }
+      if (!profile.interior()) {
+        // A vertex beyond the sampled sizes is an extrapolation of a parabola, not a measured
+        // minimum; one such point can swing the power law.
+        skipped.add(String.format("%s: minimum N = %.3g outside the sampled sizes", name,
+            profile.paramsOpt()));
         continue;
       }
       profiles.add(profile);
