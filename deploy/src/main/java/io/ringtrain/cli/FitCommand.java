@@ -69,10 +69,10 @@ public final class FitCommand implements Callable<Integer> {
   int dropHighest;
 
   @Option(names = "--bootstrap", paramLabel = "N", defaultValue = "200",
-      description = "Bootstrap resamples for 95% intervals; 0 disables (default: ${DEFAULT-VALUE}).")
+      description = "Bootstrap resamples for 95%% intervals; 0 disables (default: ${DEFAULT-VALUE}).")
   int bootstrap;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Bootstrap seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Bootstrap seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--budget-flops", paramLabel = "C", description = "Compute budget in FLOPs.")
@@ -86,9 +86,9 @@ public final class FitCommand implements Callable<Integer> {
       description = "Measured training throughput of the machine, for --budget-hours.")
   Double flopsPerSecond;
 
-  @Option(names = "--predict", paramLabel = "N,D", split = ",",
+  @Option(names = "--predict", paramLabel = "N,D",
       description = "Predict the loss of N parameters trained on D tokens.")
-  double[] predict;
+  String predict;
 
   @Option(names = "--json", description = "Print one JSON object instead of tables.")
   boolean json;
@@ -136,8 +136,11 @@ public final class FitCommand implements Callable<Integer> {
     if (budgetFlops != null && budgetHours != null) {
       return "give the budget as --budget-flops or as --budget-hours, not both";
     }
-    if (predict != null && (predict.length != 2 || !(predict[0] > 0) || !(predict[1] > 0))) {
-      return "--predict takes N,D: two positive numbers (parameters, tokens)";
+    if (predict != null && prediction() == null) {
+      return "--predict takes N,D: two positive numbers (parameters, tokens), got " + predict;
+    }
+    if (!(isoFlopTolerance >= 0)) {
+      return "--isoflop-tolerance must be 0 or more, got " + isoFlopTolerance;
     }
     for (Double value : new Double[] {budgetFlops, budgetHours, flopsPerSecond}) {
       if (value != null && !(value > 0 && value < Double.POSITIVE_INFINITY)) {
@@ -151,6 +154,22 @@ public final class FitCommand implements Callable<Integer> {
       return "--bootstrap must be 0 (off) or at least 2, got " + bootstrap;
     }
     return null;
+  }
+
+  /** {@code --predict} as {N, D}, or null when it is not two positive numbers. */
+  private double[] prediction() {
+    String[] parts = predict.split(",");
+    if (parts.length != 2) {
+      return null;
+    }
+    try {
+      double n = Double.parseDouble(parts[0].trim());
+      double d = Double.parseDouble(parts[1].trim());
+      return n > 0 && d > 0 && n < Double.POSITIVE_INFINITY && d < Double.POSITIVE_INFINITY
+          ? new double[] {n, d} : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   private List<ScalingPoint> readPoints() {
@@ -192,8 +211,9 @@ public final class FitCommand implements Callable<Integer> {
       budget = new FitReport.Budget(
           optimal.forHours(budgetHours, flopsPerSecond), budgetHours, flopsPerSecond);
     }
-    FitReport.Prediction prediction = predict == null ? null
-        : new FitReport.Prediction(predict[0], predict[1], optimal.loss(predict[0], predict[1]));
+    double[] nd = predict == null ? null : prediction();
+    FitReport.Prediction prediction = nd == null ? null
+        : new FitReport.Prediction(nd[0], nd[1], optimal.loss(nd[0], nd[1]));
     List<Path> written = plots == null ? List.of()
         : new FitPlots(fit, isoFlop, optimal).write(plots);
     return new FitReport(
