@@ -41,7 +41,8 @@ public final class FitCommand implements Callable<Integer> {
       description = "CSV with a header line: one run per row.")
   Path input;
 
-  @Option(names = "--params-col", paramLabel = "NAME", description = "Model size column (default: params).")
+  @Option(names = "--params-col", paramLabel = "NAME",
+      description = "Model size column (default: params).")
   String paramsCol;
 
   @Option(names = "--tokens-col", paramLabel = "NAME",
@@ -52,7 +53,8 @@ public final class FitCommand implements Callable<Integer> {
       description = "Training FLOPs column (default: flops; if absent, C = 6ND).")
   String flopsCol;
 
-  @Option(names = "--loss-col", paramLabel = "NAME", description = "Final loss column (default: loss).")
+  @Option(names = "--loss-col", paramLabel = "NAME",
+      description = "Final loss column (default: loss).")
   String lossCol;
 
   @Option(names = "--budget-col", paramLabel = "NAME",
@@ -61,7 +63,8 @@ public final class FitCommand implements Callable<Integer> {
   String budgetCol;
 
   @Option(names = "--isoflop-tolerance", paramLabel = "REL", defaultValue = "0.01",
-      description = "Relative FLOPs difference within which runs share a budget (default: ${DEFAULT-VALUE}).")
+      description = "Relative FLOPs difference within which runs share a budget "
+          + "(default: ${DEFAULT-VALUE}).")
   double isoFlopTolerance;
 
   @Option(names = "--drop-highest", paramLabel = "K", defaultValue = "0",
@@ -69,10 +72,12 @@ public final class FitCommand implements Callable<Integer> {
   int dropHighest;
 
   @Option(names = "--bootstrap", paramLabel = "N", defaultValue = "200",
-      description = "Bootstrap resamples for 95%% intervals; 0 disables (default: ${DEFAULT-VALUE}).")
+      description = "Bootstrap resamples for 95%% intervals; 0 disables "
+          + "(default: ${DEFAULT-VALUE}).")
   int bootstrap;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Bootstrap seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
+      description = "Bootstrap seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--budget-flops", paramLabel = "C", description = "Compute budget in FLOPs.")
@@ -178,7 +183,8 @@ public final class FitCommand implements Callable<Integer> {
       List<ScalingPoint> points = ResultsCsv.read(input, columns);
       if (dropHighest >= points.size()) {
         throw new BadInput(String.format(
-            "--drop-highest %d leaves nothing of the %d runs in %s", dropHighest, points.size(), input));
+            "--drop-highest %d leaves nothing of the %d runs in %s", dropHighest, points.size(),
+            input));
       }
       return points;
     } catch (NoSuchFileException e) {

@@ -145,7 +145,8 @@ record FitReport(
     StringBuilder out = new StringBuilder();
     int dropped = rows - fit.points().size();
     out.append(String.format("L(N, D) = E + A/N^alpha + B/D^beta fitted to %d runs of %s%s%n",
-        fit.points().size(), input, dropped > 0 ? " (" + dropped + " highest losses dropped)" : ""));
+        fit.points().size(), input,
+        dropped > 0 ? " (" + dropped + " highest losses dropped)" : ""));
     out.append(String.format("Huber delta %g on log-loss, %d L-BFGS starts, objective %.6g%n%n",
         ScalingLawFit.HUBER_DELTA, ScalingLawFit.grid().size(), fit.objective()));
     ScalingLaw law = fit.law();
@@ -167,7 +168,8 @@ record FitReport(
       ComputeOptimal.Allocation a = budget.allocation;
       out.append(System.lineSeparator());
       String source = budget.hours == null ? ""
-          : String.format(" (%s h at %s FLOP/s)", format(budget.hours), format(budget.flopsPerSecond));
+          : String.format(" (%s h at %s FLOP/s)", format(budget.hours),
+              format(budget.flopsPerSecond));
       Table t = new Table(List.of("compute-optimal for", "value"));
       t.add(List.of("budget C, FLOPs", format(a.flops()) + source));
       t.add(List.of("parameters N", format(a.params())));
@@ -219,7 +221,7 @@ record FitReport(
     table.add(row);
   }
 
-  /** Four significant digits for tables and legends; scientific notation for large and tiny magnitudes. */
+  /** Four significant digits for tables and legends; scientific for large and tiny values. */
   static String format(double value) {
     double abs = Math.abs(value);
     if (abs >= 1e4 || (abs < 1e-3 && abs != 0)) {

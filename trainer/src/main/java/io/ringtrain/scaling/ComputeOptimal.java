@@ -52,7 +52,8 @@ public final class ComputeOptimal {
   public Allocation forHours(double hours, double flopsPerSecond) {
     if (!(hours > 0) || !(flopsPerSecond > 0)) {
       throw new IllegalArgumentException(
-          "hours and FLOP/s must be positive, got " + hours + " h at " + flopsPerSecond + " FLOP/s");
+          "hours and FLOP/s must be positive, got " + hours + " h at " + flopsPerSecond
+              + " FLOP/s");
     }
     return forFlops(hours * SECONDS_PER_HOUR * flopsPerSecond);
   }

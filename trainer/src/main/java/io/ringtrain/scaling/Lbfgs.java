@@ -28,7 +28,8 @@ final class Lbfgs {
 
   /**
    * Stops at {@code maxIterations}, when the largest gradient component is at most {@code
-   * gradientTolerance}, or when one step lowers f by at most {@code relativeTolerance}·max(|f|, 1).
+   * gradientTolerance}, or when one step lowers f by at most {@code
+   * relativeTolerance}·max(|f|, 1).
    */
   Lbfgs(int maxIterations, double gradientTolerance, double relativeTolerance) {
     this.maxIterations = maxIterations;
@@ -164,7 +165,8 @@ final class Lbfgs {
       // Minimiser of the quadratic through f(lo), f'(lo), f(hi), kept away from the ends so
       // that the bracket shrinks by a fixed fraction at least.
       double curvature = high.value - low.value - lowSlope * width;
-      double step = curvature > 0 ? lo - lowSlope * width * width / (2 * curvature) : lo + width / 2;
+      double step =
+          curvature > 0 ? lo - lowSlope * width * width / (2 * curvature) : lo + width / 2;
       double lower = Math.min(lo + 0.1 * width, hi - 0.1 * width);
       double upper = Math.max(lo + 0.1 * width, hi - 0.1 * width);
       step = Math.min(Math.max(step, lower), upper);

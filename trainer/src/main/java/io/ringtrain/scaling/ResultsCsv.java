@@ -80,7 +80,8 @@ public final class ResultsCsv {
       if (headerLine == null) {
         throw new IllegalArgumentException(source + ": empty file, expected a header line");
       }
-      List<String> names = split(stripBom(headerLine), source, 1).stream().map(String::trim).toList();
+      List<String> names =
+          split(stripBom(headerLine), source, 1).stream().map(String::trim).toList();
       List<Row> rows = new ArrayList<>();
       String line;
       for (int number = 2; (line = reader.readLine()) != null; number++) {

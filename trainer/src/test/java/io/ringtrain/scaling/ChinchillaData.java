@@ -27,7 +27,8 @@ final class ChinchillaData {
 
   /** All points: N = Model Size, C = Training FLOP, D = C / 6N. */
   static List<ScalingPoint> all() throws IOException {
-    return ResultsCsv.read(file(), new ResultsCsv.Columns("Model Size", null, "Training FLOP", "loss"));
+    return ResultsCsv.read(
+        file(), new ResultsCsv.Columns("Model Size", null, "Training FLOP", "loss"));
   }
 
   /** The replication's data set: all points less the 5 with the highest loss. */

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * alpha = 0.3478, beta = 0.3658 (see the README beside the data).
  */
 class ChinchillaFitTest {
-  private static final ScalingLaw PUBLISHED = new ScalingLaw(1.817, 482.01, 2085.43, 0.3478, 0.3658);
+  private static final ScalingLaw PUBLISHED =
+      new ScalingLaw(1.817, 482.01, 2085.43, 0.3478, 0.3658);
 
   private static List<ScalingPoint> points;
   private static ScalingLawFit fit;
@@ -76,7 +77,8 @@ class ChinchillaFitTest {
     assertTrue(ci.E().hi() - ci.E().lo() < 0.3, "E interval implausibly wide: " + ci.E());
   }
 
-  private static void assertRelative(double expected, double actual, double tolerance, String name) {
+  private static void assertRelative(
+      double expected, double actual, double tolerance, String name) {
     assertTrue(Math.abs(actual / expected - 1) <= tolerance,
         String.format("%s = %.5g, published %.5g (tolerance %.0f%%)", name, actual, expected,
             tolerance * 100));
@@ -84,7 +86,8 @@ class ChinchillaFitTest {
 
   private static void assertInterval(
       Interval ci, double estimate, double publishedLo, double publishedHi, String name) {
-    assertTrue(ci.contains(estimate), name + " interval " + ci + " misses the estimate " + estimate);
+    assertTrue(ci.contains(estimate),
+        name + " interval " + ci + " misses the estimate " + estimate);
     assertTrue(ci.lo() < publishedHi && ci.hi() > publishedLo,
         name + " interval " + ci + " disjoint from the published [" + publishedLo + ", "
             + publishedHi + "]");

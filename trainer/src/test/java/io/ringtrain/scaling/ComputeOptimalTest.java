@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 class ComputeOptimalTest {
   private static final ScalingLaw HOFFMANN = new ScalingLaw(1.69, 406.4, 410.7, 0.34, 0.28);
-  private static final ScalingLaw REPLICATION = new ScalingLaw(1.817, 482.01, 2085.43, 0.3478, 0.3658);
+  private static final ScalingLaw REPLICATION =
+      new ScalingLaw(1.817, 482.01, 2085.43, 0.3478, 0.3658);
 
   @Test
   void closedFormMatchesNumericMinimisation() {
@@ -46,7 +47,8 @@ class ComputeOptimalTest {
   void chinchillaBudgetGivesAboutTwentyTokensPerParameterUnderTheReplicationFit() {
     // Chinchilla's own budget (70B parameters, 1.4T tokens): the replication's law puts the
     // optimum near its 20 tokens per parameter.
-    ComputeOptimal.Allocation allocation = new ComputeOptimal(REPLICATION).forFlops(6 * 70e9 * 1.4e12);
+    ComputeOptimal.Allocation allocation =
+        new ComputeOptimal(REPLICATION).forFlops(6 * 70e9 * 1.4e12);
     assertEquals(20, allocation.tokensPerParam(), 10);
     assertEquals(0.513, new ComputeOptimal(REPLICATION).paramsExponent(), 0.001);
   }
@@ -66,7 +68,8 @@ class ComputeOptimalTest {
 
   @Test
   void rejectsLawsWithoutATradeOff() {
-    assertThrows(FitException.class, () -> new ComputeOptimal(new ScalingLaw(1.7, 400, 400, 0, 0.3)));
+    assertThrows(
+        FitException.class, () -> new ComputeOptimal(new ScalingLaw(1.7, 400, 400, 0, 0.3)));
     assertThrows(IllegalArgumentException.class, () -> new ComputeOptimal(HOFFMANN).forFlops(-1));
   }
 }

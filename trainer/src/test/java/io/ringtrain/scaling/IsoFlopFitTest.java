@@ -91,7 +91,8 @@ class IsoFlopFitTest {
 
   @Test
   void powerLawFitsExactPowers() {
-    PowerLaw law = PowerLaw.fit(new double[] {1, 10, 100}, new double[] {3, 30 * Math.sqrt(10), 3000});
+    PowerLaw law =
+        PowerLaw.fit(new double[] {1, 10, 100}, new double[] {3, 30 * Math.sqrt(10), 3000});
     assertEquals(1.5, law.exponent(), 1e-12);
     assertEquals(3, law.coefficient(), 1e-9);
   }

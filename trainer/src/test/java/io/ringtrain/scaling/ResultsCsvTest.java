@@ -33,19 +33,22 @@ class ResultsCsvTest {
 
   @Test
   void derivesTokensFromFlops() throws IOException {
-    List<ScalingPoint> points = parse("params,flops,loss\n1e8,6e16,3\n", ResultsCsv.Columns.DEFAULT);
+    List<ScalingPoint> points =
+        parse("params,flops,loss\n1e8,6e16,3\n", ResultsCsv.Columns.DEFAULT);
     assertEquals(1e8, points.get(0).tokens(), 1e-3);
   }
 
   @Test
   void derivesFlopsFromTokens() throws IOException {
-    List<ScalingPoint> points = parse("params,tokens,loss\n1e8,1e8,3\n", ResultsCsv.Columns.DEFAULT);
+    List<ScalingPoint> points =
+        parse("params,tokens,loss\n1e8,1e8,3\n", ResultsCsv.Columns.DEFAULT);
     assertEquals(6e16, points.get(0).flops(), 1);
   }
 
   @Test
   void mapsQuotedColumnNames() throws IOException {
-    List<ScalingPoint> points = parse("\"Model Size\",\"Training FLOP\",final\n2e8,1.2e17,\"2.9\"\n",
+    List<ScalingPoint> points = parse(
+        "\"Model Size\",\"Training FLOP\",final\n2e8,1.2e17,\"2.9\"\n",
         new ResultsCsv.Columns("Model Size", null, "Training FLOP", "final"));
     assertEquals(1e8, points.get(0).tokens(), 1e-3);
     assertEquals(2.9, points.get(0).loss());
