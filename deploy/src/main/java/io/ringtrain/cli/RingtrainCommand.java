@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       TokenizeCommand.class,
       DemoCommand.class,
+      PlotCommand.class,
+      FitCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -1,0 +1,220 @@
+package io.ringtrain.train;
+
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.data.DataLoader;
+import io.ringtrain.data.ShardSet;
+import io.ringtrain.kernels.Backend;
+import io.ringtrain.model.GptConfig;
+import io.ringtrain.model.GptModel;
+import io.ringtrain.model.ParameterLayout;
+import io.ringtrain.model.Rng;
+import io.ringtrain.optim.AdamW;
+import io.ringtrain.optim.GradClip;
+import io.ringtrain.optim.LrSchedule;
+import io.ringtrain.plan.TrainingPlan;
+import io.ringtrain.proto.CheckpointManifest;
+import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.ModelSpec;
+import io.ringtrain.proto.OptimizerSpec;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The training loop of one rank: micro-batches forward and backward, the gradients summed over
+ * ranks, clipping, AdamW, evaluation and checkpoints on the plan's schedule.
+ *
+ * <p>Everything a later step depends on — parameters, AdamW moments and step count, the data
+ * cursor — is in the checkpoint, and the kernels are deterministic for a fixed thread count, so a
+ * resumed run repeats the uninterrupted run's losses bit for bit.
+ */
+public final class Trainer {
+  /** Collective tags: gradient buckets use 0..segments-1; evaluation uses this one. */
+  static final int EVAL_TAG = 1 << 20;
+
+  private final JobSpec spec;
+  private final TrainingPlan plan;
+  private final Collective collective;
+  private final GptModel model;
+  private final AdamW adamw;
+  private final LrSchedule schedule;
+  private final DataLoader loader;
+  private final EvalBatches eval;
+  private final FileSystem fs;
+  private final Path runDir;
+  private final int batch;
+  private final int seqLen;
+  private final int[] inputs;
+  private final int[] targets;
+  private final byte[] initRngState;
+  private long step;
+
+  /**
+   * A rank of a fresh run (parameters from the spec's seed), or of a resumed one when
+   * {@code resumeFrom} is given.
+   */
+  public Trainer(JobSpec spec, Backend backend, Collective collective, ShardSet train, ShardSet val,
+      FileSystem fs, Path runDir, Checkpoints.Loaded resumeFrom) throws IOException {
+    this.spec = spec;
+    this.plan = TrainingPlan.of(spec);
+    this.collective = collective;
+    this.fs = fs;
+    this.runDir = runDir;
+    ModelSpec m = spec.getModel();
+    this.model = new GptModel(config(m), backend);
+    Rng rng = new Rng(spec.getSeed());
+    this.initRngState = rng.state();
+    model.initialize(rng);
+    OptimizerSpec o = spec.getOptimizer();
+    this.adamw = new AdamW(model.layout(), (float) o.getBeta1(), (float) o.getBeta2(), (float) o.getEps(),
+        (float) o.getWeightDecay());
+    this.schedule = new LrSchedule(o.getLr(), plan.warmupSteps(), plan.steps(), o.getMinLrRatio());
+    this.batch = spec.getData().getBatchSize();
+    this.seqLen = m.getBlockSize();
+    this.loader = new DataLoader(train, collective.rank(), collective.world(), batch, seqLen, spec.getSeed());
+    this.eval = val == null ? null : new EvalBatches(val, batch, seqLen, spec.getSchedule().getEvalBatches());
+    this.inputs = new int[batch * seqLen];
+    this.targets = new int[batch * seqLen];
+    if (resumeFrom != null) restore(resumeFrom);
+  }
+
+  public static GptConfig config(ModelSpec m) {
+    return GptConfig.of(m.getNLayer(), m.getNHead(), m.getNEmbd(), m.getBlockSize(), m.getVocabSize(),
+        m.getVocabPadMultiple());
+  }
+
+  public GptModel model() {
+    return model;
+  }
+
+  public TrainingPlan plan() {
+    return plan;
+  }
+
+  /** Steps completed so far. */
+  public long step() {
+    return step;
+  }
+
+  /** Tokens consumed by all ranks so far. */
+  public long tokensSeen() {
+    return step * plan.tokensPerStep();
+  }
+
+  /** Runs from the current step to the end of the plan. */
+  public void run(TrainingListener listener) throws IOException {
+    List<Long> checkpoints = plan.checkpointSteps();
+    int evalEvery = spec.getSchedule().getEvalInterval();
+    while (step < plan.steps()) {
+      StepResult r = trainStep();
+      listener.onStep(r);
+      boolean last = step == plan.steps();
+      if (eval != null && evalEvery > 0 && (step % evalEvery == 0 || last)) {
+        listener.onEval(step, tokensSeen(), validationLoss());
+      }
+      if (checkpoints.contains(step)) {
+        Path dir = saveCheckpoint();
+        if (dir != null) listener.onCheckpoint(step, dir);
+      }
+    }
+  }
+
+  /** One optimizer step; returns what happened. */
+  public StepResult trainStep() throws IOException {
+    long t0 = System.nanoTime();
+    int accum = spec.getSchedule().getGradAccum();
+    model.zeroGrad();
+    double loss = 0;
+    for (int micro = 0; micro < accum; micro++) {
+      loader.next(inputs, targets);
+      loss += model.forward(inputs, targets, batch, seqLen);
+      model.backward();
+    }
+    loss /= accum;
+    long t1 = System.nanoTime();
+    float[] grads = model.grads();
+    ParameterLayout layout = model.layout();
+    // Reverse layer order: the order in which backward finishes them.
+    for (int s = layout.numSegments() - 1; s >= 0; s--) {
+      int from = layout.segmentStart(s);
+      collective.allReduceSum(step, s, grads, from, layout.segmentEnd(s) - from);
+    }
+    collective.await(step);
+    long t2 = System.nanoTime();
+    Backend be = model.backend();
+    be.scale(grads, 0, grads.length, 1f / (accum * collective.world()));
+    double clip = spec.getOptimizer().getGradClip();
+    double norm = clip > 0 ? GradClip.clip(be, grads, clip) : GradClip.norm(be, grads, 0, grads.length);
+    if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+      throw new TrainingDivergedException("training diverged at step " + (step + 1) + ": loss=" + loss
+          + " gradient norm=" + norm + ". Nothing was saved for this step; lower optimizer.lr or raise"
+          + " schedule.warmup_fraction and resume from the last checkpoint");
+    }
+    double lr = schedule.lr(step);
+    adamw.step(be, model.params(), grads, (float) lr);
+    step++;
+    long t3 = System.nanoTime();
+    return new StepResult(step, plan.steps(), loss, lr, norm, (long) accum * batch * seqLen, tokensSeen(),
+        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6);
+  }
+
+  /** Mean loss over the evaluation batches, shared out over the ranks and summed back. */
+  public double validationLoss() throws IOException {
+    float[] sums = new float[2];
+    for (int k = collective.rank(); k < eval.batches(); k += collective.world()) {
+      sums[0] += (float) eval.loss(model, k);
+      sums[1] += 1;
+    }
+    collective.allReduceSum(step, EVAL_TAG, sums, 0, 2);
+    collective.await(step);
+    return sums[0] / sums[1];
+  }
+
+  /** Rank 0 writes the checkpoint (every rank holds the same state); returns its dir, or null. */
+  public Path saveCheckpoint() throws IOException {
+    if (collective.rank() != 0) return null;
+    CheckpointManifest manifest = CheckpointManifest.newBuilder().setSpec(spec).setStep(step)
+        .setTokensSeen(tokensSeen()).setCursor(loader.cursor()).setRngState(ByteString.copyFrom(initRngState))
+        .build();
+    Map<String, float[]> tensors = new LinkedHashMap<>();
+    tensors.put("params", model.params());
+    tensors.put("adam_m", adamw.m());
+    tensors.put("adam_v", adamw.v());
+    Path dir = Checkpoints.write(fs, runDir, manifest, tensors);
+    Checkpoints.prune(fs, runDir, spec.getCheckpoint().getKeepLast());
+    return dir;
+  }
+
+  private void restore(Checkpoints.Loaded c) {
+    ModelSpec saved = c.manifest().getSpec().getModel();
+    ModelSpec now = spec.getModel();
+    if (!config(saved).equals(config(now))) {
+      throw new IllegalArgumentException("checkpoint " + c.dir() + " holds a model of shape " + shape(saved)
+          + " but this job's model is " + shape(now) + ": use the job's own run directory or matching model flags");
+    }
+    copy(c, "params", model.params());
+    copy(c, "adam_m", adamw.m());
+    copy(c, "adam_v", adamw.v());
+    step = c.manifest().getStep();
+    adamw.setStepCount(step);
+    loader.restore(c.manifest().getCursor());
+  }
+
+  private static void copy(Checkpoints.Loaded c, String name, float[] into) {
+    float[] from = c.tensors().get(name);
+    if (from == null || from.length != into.length) {
+      throw new IllegalArgumentException("checkpoint " + c.dir() + " has no " + name + " tensor of " + into.length
+          + " floats");
+    }
+    System.arraycopy(from, 0, into, 0, into.length);
+  }
+
+  static String shape(ModelSpec m) {
+    return "n_layer=" + m.getNLayer() + " n_head=" + m.getNHead() + " n_embd=" + m.getNEmbd() + " block_size="
+        + m.getBlockSize() + " vocab_size=" + m.getVocabSize();
+  }
+}
