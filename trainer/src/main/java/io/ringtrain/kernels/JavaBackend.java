@@ -1,0 +1,603 @@
+package io.ringtrain.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The pure-Java backend: Vector API ({@code FloatVector}, preferred species) and a fixed pool of
+ * threads created once. Work is split by output rows, columns, channels or (batch, head) pairs,
+ * never inside a sum, so results are deterministic; with the splits used here they are in fact the
+ * same for every thread count. Scratch buffers are allocated once (growing only when a larger
+ * shape arrives); the one allocation left per call is the small capturing lambda handed to the
+ * pool.
+ */
+public final class JavaBackend implements Backend {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  private static final float LN_EPS = 1e-5f;
+  private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
+  // Below this many elements an elementwise kernel runs on the caller: waking threads costs more.
+  private static final int SERIAL_BELOW = 1 << 14;
+  // sumOfSquares sums fixed chunks in float lanes, then the chunk totals in double, in order.
+  private static final int SUMSQ_CHUNK = 1 << 16;
+
+  private final WorkerPool pool;
+  private final Sgemm sgemm;
+  private final float[][] attScratch;
+  private double[] chunkSums = new double[0];
+
+  /** One thread per available processor. */
+  public JavaBackend() {
+    this(Runtime.getRuntime().availableProcessors());
+  }
+
+  public JavaBackend(int threads) {
+    pool = new WorkerPool(threads);
+    sgemm = new Sgemm(threads);
+    attScratch = new float[threads][0];
+  }
+
+  @Override
+  public int threads() {
+    return pool.threads();
+  }
+
+  /** Runs body over [0, n) split across threads, or on the caller when n is small. */
+  private void elementwise(int n, WorkerPool.Task body) {
+    if (n < SERIAL_BELOW) {
+      body.run(0, 1);
+    } else {
+      pool.run(body);
+    }
+  }
+
+  // ---- encoder --------------------------------------------------------------------------------
+
+  @Override
+  public void encoderForward(float[] out, int outOff, int[] inp, float[] wte, int wteOff,
+      float[] wpe, int wpeOff, int B, int T, int C) {
+    int bt = B * T;
+    pool.run((tid, nt) -> {
+      for (int i = WorkerPool.split(bt, tid, nt); i < WorkerPool.split(bt, tid + 1, nt); i++) {
+        int o = outOff + i * C;
+        int e = wteOff + inp[i] * C;
+        int p = wpeOff + (i % T) * C;
+        int c = 0;
+        for (; c < S.loopBound(C); c += L) {
+          FloatVector.fromArray(S, wte, e + c).add(FloatVector.fromArray(S, wpe, p + c))
+              .intoArray(out, o + c);
+        }
+        for (; c < C; c++) {
+          out[o + c] = wte[e + c] + wpe[p + c];
+        }
+      }
+    });
+  }
+
+  @Override
+  public void encoderBackward(float[] dwte, int dwteOff, float[] dwpe, int dwpeOff, float[] dout,
+      int doutOff, int[] inp, int B, int T, int C) {
+    // Tokens repeat, so rows of dwte would race: threads own channel ranges instead and walk all
+    // positions in order.
+    pool.run((tid, nt) -> {
+      int c0 = WorkerPool.split(C, tid, nt);
+      int c1 = WorkerPool.split(C, tid + 1, nt);
+      for (int i = 0; i < B * T; i++) {
+        int d = doutOff + i * C;
+        int e = dwteOff + inp[i] * C;
+        int p = dwpeOff + (i % T) * C;
+        for (int c = c0; c < c1; c++) {
+          float g = dout[d + c];
+          dwte[e + c] += g;
+          dwpe[p + c] += g;
+        }
+      }
+    });
+  }
+
+  // ---- LayerNorm ------------------------------------------------------------------------------
+
+  @Override
+  public void layernormForward(float[] out, int outOff, float[] mean, int meanOff, float[] rstd,
+      int rstdOff, float[] inp, int inpOff, float[] w, int wOff, float[] b, int bOff, int N,
+      int C) {
+    pool.run((tid, nt) -> {
+      for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
+        int x = inpOff + i * C;
+        float m = sum(inp, x, C) / C;
+        // Two passes (mean, then squared deviations) for accuracy.
+        float var = 0f;
+        FloatVector mv = FloatVector.broadcast(S, m);
+        FloatVector acc = FloatVector.zero(S);
+        int c = 0;
+        for (; c < S.loopBound(C); c += L) {
+          FloatVector d = FloatVector.fromArray(S, inp, x + c).sub(mv);
+          acc = d.fma(d, acc);
+        }
+        var = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < C; c++) {
+          float d = inp[x + c] - m;
+          var += d * d;
+        }
+        float s = (float) (1.0 / Math.sqrt(var / C + LN_EPS));
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int o = outOff + i * C;
+        c = 0;
+        for (; c < S.loopBound(C); c += L) {
+          FloatVector n = FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv);
+          n.fma(FloatVector.fromArray(S, w, wOff + c), FloatVector.fromArray(S, b, bOff + c))
+              .intoArray(out, o + c);
+        }
+        for (; c < C; c++) {
+          float n = (inp[x + c] - m) * s;
+          out[o + c] = n * w[wOff + c] + b[bOff + c];
+        }
+        mean[meanOff + i] = m;
+        rstd[rstdOff + i] = s;
+      }
+    });
+  }
+
+  @Override
+  public void layernormBackward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] db,
+      int dbOff, float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
+      float[] mean, int meanOff, float[] rstd, int rstdOff, int N, int C) {
+    pool.run((tid, nt) -> {
+      // dinp by rows: with norm = (x - mean) * rstd and dnorm = w * dout,
+      // dinp = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)).
+      for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
+        int x = inpOff + i * C;
+        int d = doutOff + i * C;
+        float m = mean[meanOff + i];
+        float s = rstd[rstdOff + i];
+        float dnormMean = 0f;
+        float dnormNormMean = 0f;
+        for (int c = 0; c < C; c++) {
+          float norm = (inp[x + c] - m) * s;
+          float dnorm = w[wOff + c] * dout[d + c];
+          dnormMean += dnorm;
+          dnormNormMean += dnorm * norm;
+        }
+        dnormMean /= C;
+        dnormNormMean /= C;
+        int di = dinpOff + i * C;
+        for (int c = 0; c < C; c++) {
+          float norm = (inp[x + c] - m) * s;
+          float dnorm = w[wOff + c] * dout[d + c];
+          dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
+        }
+      }
+      // dw, db by channels, each summed over rows in order.
+      int c0 = WorkerPool.split(C, tid, nt);
+      int c1 = WorkerPool.split(C, tid + 1, nt);
+      for (int i = 0; i < N; i++) {
+        int x = inpOff + i * C;
+        int d = doutOff + i * C;
+        float m = mean[meanOff + i];
+        float s = rstd[rstdOff + i];
+        for (int c = c0; c < c1; c++) {
+          float g = dout[d + c];
+          db[dbOff + c] += g;
+          dw[dwOff + c] += (inp[x + c] - m) * s * g;
+        }
+      }
+    });
+  }
+
+  // ---- matmul ---------------------------------------------------------------------------------
+
+  @Override
+  public void matmulForward(float[] out, int outOff, float[] inp, int inpOff, float[] weight,
+      int wOff, float[] bias, int bOff, int N, int C, int OC) {
+    if (bias != null) {
+      pool.run((tid, nt) -> {
+        for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
+          System.arraycopy(bias, bOff, out, outOff + i * OC, OC);
+        }
+      });
+    }
+    // B(k, j) = weight[j, k]: the weight is read transposed.
+    sgemm.gemm(pool, false, true, N, OC, C, inp, inpOff, C, weight, wOff, C, out, outOff, OC,
+        bias != null);
+  }
+
+  @Override
+  public void matmulBackward(float[] dinp, int dinpOff, float[] dweight, int dwOff, float[] dbias,
+      int dbOff, float[] dout, int doutOff, float[] inp, int inpOff, float[] weight, int wOff,
+      int N, int C, int OC) {
+    // dinp (N x C) = dout (N x OC) . weight (OC x C)
+    sgemm.gemm(pool, false, false, N, C, OC, dout, doutOff, OC, weight, wOff, C, dinp, dinpOff, C,
+        false);
+    // dweight (OC x C) += dout^T (OC x N) . inp (N x C)
+    sgemm.gemm(pool, true, false, OC, C, N, dout, doutOff, OC, inp, inpOff, C, dweight, dwOff, C,
+        true);
+    if (dbias != null) {
+      pool.run((tid, nt) -> {
+        int o0 = WorkerPool.split(OC, tid, nt);
+        int o1 = WorkerPool.split(OC, tid + 1, nt);
+        for (int i = 0; i < N; i++) {
+          int d = doutOff + i * OC;
+          for (int o = o0; o < o1; o++) {
+            dbias[dbOff + o] += dout[d + o];
+          }
+        }
+      });
+    }
+  }
+
+  // ---- attention ------------------------------------------------------------------------------
+
+  @Override
+  public void attentionForward(float[] out, int outOff, float[] att, int attOff, float[] qkv,
+      int qkvOff, int B, int T, int C, int NH) {
+    int hs = C / NH;
+    int c3 = 3 * C;
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    int pairs = B * NH;
+    pool.run((tid, nt) -> {
+      for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
+          bh++) {
+        int b = bh / NH;
+        int h = bh % NH;
+        int base = qkvOff + b * T * c3 + h * hs;
+        for (int t = 0; t < T; t++) {
+          int q = base + t * c3;
+          int row = attOff + (bh * T + t) * T;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int t2 = 0; t2 <= t; t2++) {
+            float s = dot(qkv, q, qkv, base + t2 * c3 + C, hs) * scale;
+            att[row + t2] = s;
+            max = Math.max(max, s);
+          }
+          float sum = 0f;
+          for (int t2 = 0; t2 <= t; t2++) {
+            float e = (float) Math.exp(att[row + t2] - max);
+            att[row + t2] = e;
+            sum += e;
+          }
+          float inv = 1f / sum;
+          int o = outOff + (b * T + t) * C + h * hs;
+          for (int i = 0; i < hs; i++) {
+            out[o + i] = 0f;
+          }
+          for (int t2 = 0; t2 <= t; t2++) {
+            float p = att[row + t2] * inv;
+            att[row + t2] = p;
+            axpy(p, qkv, base + t2 * c3 + 2 * C, out, o, hs);
+          }
+        }
+      }
+    });
+  }
+
+  @Override
+  public void attentionBackward(float[] dqkv, int dqkvOff, float[] dout, int doutOff,
+      float[] qkv, int qkvOff, float[] att, int attOff, int B, int T, int C, int NH) {
+    int hs = C / NH;
+    int c3 = 3 * C;
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    int pairs = B * NH;
+    for (int i = 0; i < attScratch.length; i++) {
+      if (attScratch[i].length < T) {
+        attScratch[i] = new float[T];
+      }
+    }
+    // A (batch, head) pair owns its q, k, v slices of dqkv, so pairs run independently while dk
+    // and dv accumulate over t in order.
+    pool.run((tid, nt) -> {
+      float[] datt = attScratch[tid];
+      for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
+          bh++) {
+        int b = bh / NH;
+        int h = bh % NH;
+        int base = qkvOff + b * T * c3 + h * hs;
+        int dbase = dqkvOff + b * T * c3 + h * hs;
+        for (int t = 0; t < T; t++) {
+          for (int j = 0; j < 3; j++) {
+            int z = dbase + t * c3 + j * C;
+            for (int i = 0; i < hs; i++) {
+              dqkv[z + i] = 0f;
+            }
+          }
+        }
+        for (int t = 0; t < T; t++) {
+          int row = attOff + (bh * T + t) * T;
+          int d = doutOff + (b * T + t) * C + h * hs;
+          int q = base + t * c3;
+          int dq = dbase + t * c3;
+          // datt = dout . v; through the softmax: dpre = att * (datt - sum(att * datt)).
+          float dot = 0f;
+          for (int t2 = 0; t2 <= t; t2++) {
+            float g = dot(qkv, base + t2 * c3 + 2 * C, dout, d, hs);
+            datt[t2] = g;
+            dot += att[row + t2] * g;
+          }
+          for (int t2 = 0; t2 <= t; t2++) {
+            float p = att[row + t2];
+            float dpre = p * (datt[t2] - dot) * scale;
+            axpy(dpre, qkv, base + t2 * c3 + C, dqkv, dq, hs);
+            axpy(dpre, qkv, q, dqkv, dbase + t2 * c3 + C, hs);
+            axpy(p, dout, d, dqkv, dbase + t2 * c3 + 2 * C, hs);
+          }
+        }
+      }
+    });
+  }
+
+  // ---- GELU -----------------------------------------------------------------------------------
+
+  @Override
+  public void geluForward(float[] out, int outOff, float[] inp, int inpOff, int n) {
+    elementwise(n, (tid, nt) -> {
+      int i0 = WorkerPool.split(n, tid, nt);
+      int i1 = WorkerPool.split(n, tid + 1, nt);
+      int i = i0;
+      for (; i + L <= i1; i += L) {
+        FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
+        FloatVector cube = x.mul(x).mul(x).mul(0.044715f);
+        FloatVector th = x.add(cube).mul(GELU_SCALE).lanewise(VectorOperators.TANH);
+        x.mul(0.5f).mul(th.add(1f)).intoArray(out, outOff + i);
+      }
+      for (; i < i1; i++) {
+        float x = inp[inpOff + i];
+        float cube = 0.044715f * x * x * x;
+        out[outOff + i] = 0.5f * x * (1f + (float) Math.tanh(GELU_SCALE * (x + cube)));
+      }
+    });
+  }
+
+  @Override
+  public void geluBackward(float[] dinp, int dinpOff, float[] inp, int inpOff, float[] dout,
+      int doutOff, int n) {
+    elementwise(n, (tid, nt) -> {
+      int i0 = WorkerPool.split(n, tid, nt);
+      int i1 = WorkerPool.split(n, tid + 1, nt);
+      int i = i0;
+      // d/dx 0.5 x (1 + tanh(u)), u = s (x + 0.044715 x^3):
+      // 0.5 (1 + tanh u) + 0.5 x sech^2(u) s (1 + 3 * 0.044715 x^2)
+      for (; i + L <= i1; i += L) {
+        FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
+        FloatVector x2 = x.mul(x);
+        FloatVector th = x.add(x2.mul(x).mul(0.044715f)).mul(GELU_SCALE)
+            .lanewise(VectorOperators.TANH);
+        FloatVector sech2 = th.mul(th).neg().add(1f);
+        FloatVector local = th.add(1f).mul(0.5f)
+            .add(x.mul(0.5f).mul(sech2).mul(GELU_SCALE).mul(x2.mul(3f * 0.044715f).add(1f)));
+        local.mul(FloatVector.fromArray(S, dout, doutOff + i)).intoArray(dinp, dinpOff + i);
+      }
+      for (; i < i1; i++) {
+        float x = inp[inpOff + i];
+        float x2 = x * x;
+        float th = (float) Math.tanh(GELU_SCALE * (x + 0.044715f * x2 * x));
+        float sech2 = 1f - th * th;
+        float local = 0.5f * (1f + th)
+            + 0.5f * x * sech2 * GELU_SCALE * (1f + 3f * 0.044715f * x2);
+        dinp[dinpOff + i] = local * dout[doutOff + i];
+      }
+    });
+  }
+
+  // ---- residual -------------------------------------------------------------------------------
+
+  @Override
+  public void residualForward(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff,
+      int n) {
+    elementwise(n, (tid, nt) -> {
+      int i1 = WorkerPool.split(n, tid + 1, nt);
+      int i = WorkerPool.split(n, tid, nt);
+      for (; i + L <= i1; i += L) {
+        FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i))
+            .intoArray(out, outOff + i);
+      }
+      for (; i < i1; i++) {
+        out[outOff + i] = a[aOff + i] + b[bOff + i];
+      }
+    });
+  }
+
+  @Override
+  public void residualBackward(float[] da, int daOff, float[] db, int dbOff, float[] dout,
+      int doutOff, int n) {
+    elementwise(n, (tid, nt) -> {
+      int i1 = WorkerPool.split(n, tid + 1, nt);
+      for (int i = WorkerPool.split(n, tid, nt); i < i1; i++) {
+        float g = dout[doutOff + i];
+        da[daOff + i] += g;
+        db[dbOff + i] += g;
+      }
+    });
+  }
+
+  // ---- softmax + cross-entropy ----------------------------------------------------------------
+
+  @Override
+  public void crossEntropyForward(float[] losses, int lossesOff, float[] stats, int statsOff,
+      float[] logits, int logitsOff, int[] targets, int N, int V, int Vp) {
+    pool.run((tid, nt) -> {
+      for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
+        int row = logitsOff + i * Vp;
+        int target = targets[i];
+        if (target < 0 || target >= V) {
+          throw new IllegalArgumentException("target " + target + " at row " + i
+              + " outside the vocabulary [0, " + V + ")");
+        }
+        // Only the first V columns take part: padding columns are -inf, probability zero.
+        FloatVector maxv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int c = 0;
+        for (; c < S.loopBound(V); c += L) {
+          maxv = maxv.max(FloatVector.fromArray(S, logits, row + c));
+        }
+        float max = maxv.reduceLanes(VectorOperators.MAX);
+        for (; c < V; c++) {
+          max = Math.max(max, logits[row + c]);
+        }
+        FloatVector mv = FloatVector.broadcast(S, max);
+        FloatVector acc = FloatVector.zero(S);
+        c = 0;
+        for (; c < S.loopBound(V); c += L) {
+          acc = acc.add(FloatVector.fromArray(S, logits, row + c).sub(mv)
+              .lanewise(VectorOperators.EXP));
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < V; c++) {
+          sum += (float) Math.exp(logits[row + c] - max);
+        }
+        stats[statsOff + 2 * i] = max;
+        stats[statsOff + 2 * i + 1] = sum;
+        losses[lossesOff + i] = (float) (Math.log(sum) + max - logits[row + target]);
+      }
+    });
+  }
+
+  @Override
+  public void crossEntropyBackward(float[] dlogits, int dlogitsOff, float[] logits,
+      int logitsOff, float[] stats, int statsOff, int[] targets, float dloss, int N, int V,
+      int Vp) {
+    pool.run((tid, nt) -> {
+      for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
+        int row = logitsOff + i * Vp;
+        int drow = dlogitsOff + i * Vp;
+        float max = stats[statsOff + 2 * i];
+        float scale = dloss / stats[statsOff + 2 * i + 1];
+        FloatVector mv = FloatVector.broadcast(S, max);
+        int c = 0;
+        for (; c < S.loopBound(V); c += L) {
+          FloatVector.fromArray(S, logits, row + c).sub(mv).lanewise(VectorOperators.EXP)
+              .mul(scale).intoArray(dlogits, drow + c);
+        }
+        for (; c < V; c++) {
+          dlogits[drow + c] = (float) Math.exp(logits[row + c] - max) * scale;
+        }
+        for (c = V; c < Vp; c++) {
+          dlogits[drow + c] = 0f;
+        }
+        dlogits[drow + targets[i]] -= dloss;
+      }
+    });
+  }
+
+  // ---- optimizer support ----------------------------------------------------------------------
+
+  @Override
+  public void adamwUpdate(float[] param, float[] grad, float[] m, float[] v, int off, int n,
+      float lr, float beta1, float beta2, float eps, float weightDecay, float bias1, float bias2) {
+    float a1 = 1f - beta1;
+    float a2 = 1f - beta2;
+    elementwise(n, (tid, nt) -> {
+      int i1 = off + WorkerPool.split(n, tid + 1, nt);
+      int i = off + WorkerPool.split(n, tid, nt);
+      for (; i + L <= i1; i += L) {
+        FloatVector g = FloatVector.fromArray(S, grad, i);
+        FloatVector p = FloatVector.fromArray(S, param, i);
+        FloatVector mi = FloatVector.fromArray(S, m, i).mul(beta1).add(g.mul(a1));
+        FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(g.mul(g).mul(a2));
+        mi.intoArray(m, i);
+        vi.intoArray(v, i);
+        FloatVector upd = mi.div(bias1).div(vi.div(bias2).sqrt().add(eps));
+        p.sub(upd.add(p.mul(weightDecay)).mul(lr)).intoArray(param, i);
+      }
+      for (; i < i1; i++) {
+        float g = grad[i];
+        float mi = beta1 * m[i] + a1 * g;
+        float vi = beta2 * v[i] + a2 * (g * g);
+        m[i] = mi;
+        v[i] = vi;
+        float upd = (mi / bias1) / ((float) Math.sqrt(vi / bias2) + eps);
+        param[i] -= lr * (upd + weightDecay * param[i]);
+      }
+    });
+  }
+
+  @Override
+  public double sumOfSquares(float[] x, int off, int n) {
+    int chunks = (n + SUMSQ_CHUNK - 1) / SUMSQ_CHUNK;
+    if (chunkSums.length < chunks) {
+      chunkSums = new double[chunks];
+    }
+    double[] sums = chunkSums;
+    WorkerPool.Task body = (tid, nt) -> {
+      for (int k = WorkerPool.split(chunks, tid, nt); k < WorkerPool.split(chunks, tid + 1, nt);
+          k++) {
+        int i = off + k * SUMSQ_CHUNK;
+        int end = Math.min(off + n, i + SUMSQ_CHUNK);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i + L <= end; i += L) {
+          FloatVector a = FloatVector.fromArray(S, x, i);
+          acc = a.fma(a, acc);
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+          s += (double) x[i] * x[i];
+        }
+        sums[k] = s;
+      }
+    };
+    if (chunks > 1) {
+      pool.run(body);
+    } else {
+      body.run(0, 1);
+    }
+    double total = 0;
+    for (int k = 0; k < chunks; k++) {
+      total += sums[k];
+    }
+    return total;
+  }
+
+  @Override
+  public void scale(float[] x, int off, int n, float s) {
+    elementwise(n, (tid, nt) -> {
+      int i1 = off + WorkerPool.split(n, tid + 1, nt);
+      for (int i = off + WorkerPool.split(n, tid, nt); i < i1; i++) {
+        x[i] *= s;
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private static float sum(float[] a, int off, int n) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      acc = acc.add(FloatVector.fromArray(S, a, off + i));
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      s += a[off + i];
+    }
+    return s;
+  }
+
+  private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      s += a[ao + i] * b[bo + i];
+    }
+    return s;
+  }
+
+  /** y += alpha * x. */
+  private static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+    FloatVector av = FloatVector.broadcast(S, alpha);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i))
+          .intoArray(y, yo + i);
+    }
+    for (; i < n; i++) {
+      y[yo + i] += alpha * x[xo + i];
+    }
+  }
+}

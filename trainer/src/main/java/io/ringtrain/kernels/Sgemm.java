@@ -1,0 +1,290 @@
+package io.ringtrain.kernels;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM, C (M x N) = op(A) (M x K) . op(B) (K x N), optionally added to C, in the
+ * GotoBLAS shape: B is packed in KC x NC blocks of NR-column panels, A in MC x KC blocks of
+ * MR-row panels, and a register-blocked micro-kernel computes an MR x NR tile (12 rows x 2
+ * vectors: 24 accumulators, one broadcast of A against two loads of B per k).
+ *
+ * <p>Threads split the larger of M and N into whole panels and never share an output element;
+ * every element is summed over k in increasing order, KC at a time, so the result does not depend
+ * on the thread count at all.
+ */
+final class Sgemm {
+  static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  static final int L = S.length();
+  static final int MR = 12;
+  static final int NR = 2 * L;
+  // A KC x NC block of packed B is 512 KB, the size that fitted best on this machine.
+  static final int KC = 256;
+  static final int NC = 512;
+  static final int MC = 144;
+
+  private final float[][] packA;
+  private final float[][] packB;
+  private final float[][] tiles;
+
+  Sgemm(int threads) {
+    packA = new float[threads][MC * KC];
+    packB = new float[threads][KC * NC];
+    tiles = new float[threads][MR * NR];
+  }
+
+  /**
+   * A(i,k) is a[aOff + i*lda + k], or a[aOff + k*lda + i] when transA; B(k,j) is
+   * b[bOff + k*ldb + j], or b[bOff + j*ldb + k] when transB. Without accumulate C is overwritten.
+   */
+  void gemm(WorkerPool pool, boolean transA, boolean transB, int M, int N, int K, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+      boolean accumulate) {
+    if (M == 0 || N == 0) {
+      return;
+    }
+    boolean splitM = M >= N;
+    int units = splitM ? (M + MR - 1) / MR : (N + NR - 1) / NR;
+    pool.run((tid, nt) -> {
+      int u0 = WorkerPool.split(units, tid, nt);
+      int u1 = WorkerPool.split(units, tid + 1, nt);
+      if (u0 == u1) {
+        return;
+      }
+      if (splitM) {
+        block(tid, transA, transB, u0 * MR, Math.min(M, u1 * MR), 0, N, K, a, aOff, lda, b, bOff,
+            ldb, c, cOff, ldc, accumulate);
+      } else {
+        block(tid, transA, transB, 0, M, u0 * NR, Math.min(N, u1 * NR), K, a, aOff, lda, b, bOff,
+            ldb, c, cOff, ldc, accumulate);
+      }
+    });
+  }
+
+  private void block(int tid, boolean transA, boolean transB, int m0, int m1, int n0, int n1,
+      int K, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+      int ldc, boolean accumulate) {
+    float[] pa = packA[tid];
+    float[] pb = packB[tid];
+    float[] tile = tiles[tid];
+    if (K == 0) {
+      if (!accumulate) {
+        for (int i = m0; i < m1; i++) {
+          Arrays.fill(c, cOff + i * ldc + n0, cOff + i * ldc + n1, 0f);
+        }
+      }
+      return;
+    }
+    for (int jc = n0; jc < n1; jc += NC) {
+      int nc = Math.min(NC, n1 - jc);
+      for (int pc = 0; pc < K; pc += KC) {
+        int kc = Math.min(KC, K - pc);
+        boolean first = pc == 0 && !accumulate;
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
+        for (int ic = m0; ic < m1; ic += MC) {
+          int mc = Math.min(MC, m1 - ic);
+          packA(transA, a, aOff, lda, ic, mc, pc, kc, pa);
+          for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+              int mr = Math.min(MR, mc - ir);
+              kernel(pa, ir * kc, pb, jr * kc, kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr,
+                  nr, first, tile);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Panels of MR rows, k-major inside a panel; rows past the edge are zero. */
+  private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc,
+      int kc, float[] dst) {
+    for (int ir = 0; ir < mc; ir += MR) {
+      int base = ir * kc;
+      int mr = Math.min(MR, mc - ir);
+      if (transA) {
+        for (int k = 0; k < kc; k++) {
+          int src = aOff + (pc + k) * lda + ic + ir;
+          int d = base + k * MR;
+          for (int r = 0; r < mr; r++) {
+            dst[d + r] = a[src + r];
+          }
+          for (int r = mr; r < MR; r++) {
+            dst[d + r] = 0f;
+          }
+        }
+      } else {
+        for (int r = 0; r < MR; r++) {
+          if (r < mr) {
+            int src = aOff + (ic + ir + r) * lda + pc;
+            for (int k = 0; k < kc; k++) {
+              dst[base + k * MR + r] = a[src + k];
+            }
+          } else {
+            for (int k = 0; k < kc; k++) {
+              dst[base + k * MR + r] = 0f;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Panels of NR columns, k-major inside a panel; columns past the edge are zero. */
+  private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc,
+      int nc, float[] dst) {
+    for (int jr = 0; jr < nc; jr += NR) {
+      int base = jr * kc;
+      int nr = Math.min(NR, nc - jr);
+      if (transB) {
+        for (int j = 0; j < NR; j++) {
+          if (j < nr) {
+            int src = bOff + (jc + jr + j) * ldb + pc;
+            for (int k = 0; k < kc; k++) {
+              dst[base + k * NR + j] = b[src + k];
+            }
+          } else {
+            for (int k = 0; k < kc; k++) {
+              dst[base + k * NR + j] = 0f;
+            }
+          }
+        }
+      } else {
+        for (int k = 0; k < kc; k++) {
+          int src = bOff + (pc + k) * ldb + jc + jr;
+          int d = base + k * NR;
+          if (nr == NR) {
+            FloatVector.fromArray(S, b, src).intoArray(dst, d);
+            FloatVector.fromArray(S, b, src + L).intoArray(dst, d + L);
+          } else {
+            for (int j = 0; j < nr; j++) {
+              dst[d + j] = b[src + j];
+            }
+            for (int j = nr; j < NR; j++) {
+              dst[d + j] = 0f;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** C tile (mr x nr at cIdx) = or += packed A panel . packed B panel over kc. */
+  private static void kernel(float[] pa, int ai, float[] pb, int bi, int kc, float[] c, int cIdx,
+      int ldc, int mr, int nr, boolean first, float[] tile) {
+    FloatVector z = FloatVector.zero(S);
+    FloatVector c00 = z, c01 = z;
+    FloatVector c10 = z, c11 = z;
+    FloatVector c20 = z, c21 = z;
+    FloatVector c30 = z, c31 = z;
+    FloatVector c40 = z, c41 = z;
+    FloatVector c50 = z, c51 = z;
+    FloatVector c60 = z, c61 = z;
+    FloatVector c70 = z, c71 = z;
+    FloatVector c80 = z, c81 = z;
+    FloatVector c90 = z, c91 = z;
+    FloatVector c100 = z, c101 = z;
+    FloatVector c110 = z, c111 = z;
+    for (int k = 0; k < kc; k++) {
+      FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+      FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+      FloatVector a;
+      a = FloatVector.broadcast(S, pa[ai + 0]);
+      c00 = a.fma(b0, c00);
+      c01 = a.fma(b1, c01);
+      a = FloatVector.broadcast(S, pa[ai + 1]);
+      c10 = a.fma(b0, c10);
+      c11 = a.fma(b1, c11);
+      a = FloatVector.broadcast(S, pa[ai + 2]);
+      c20 = a.fma(b0, c20);
+      c21 = a.fma(b1, c21);
+      a = FloatVector.broadcast(S, pa[ai + 3]);
+      c30 = a.fma(b0, c30);
+      c31 = a.fma(b1, c31);
+      a = FloatVector.broadcast(S, pa[ai + 4]);
+      c40 = a.fma(b0, c40);
+      c41 = a.fma(b1, c41);
+      a = FloatVector.broadcast(S, pa[ai + 5]);
+      c50 = a.fma(b0, c50);
+      c51 = a.fma(b1, c51);
+      a = FloatVector.broadcast(S, pa[ai + 6]);
+      c60 = a.fma(b0, c60);
+      c61 = a.fma(b1, c61);
+      a = FloatVector.broadcast(S, pa[ai + 7]);
+      c70 = a.fma(b0, c70);
+      c71 = a.fma(b1, c71);
+      a = FloatVector.broadcast(S, pa[ai + 8]);
+      c80 = a.fma(b0, c80);
+      c81 = a.fma(b1, c81);
+      a = FloatVector.broadcast(S, pa[ai + 9]);
+      c90 = a.fma(b0, c90);
+      c91 = a.fma(b1, c91);
+      a = FloatVector.broadcast(S, pa[ai + 10]);
+      c100 = a.fma(b0, c100);
+      c101 = a.fma(b1, c101);
+      a = FloatVector.broadcast(S, pa[ai + 11]);
+      c110 = a.fma(b0, c110);
+      c111 = a.fma(b1, c111);
+      ai += MR;
+      bi += NR;
+    }
+    if (mr == MR && nr == NR) {
+      store(c, cIdx + 0 * ldc, c00, c01, first);
+      store(c, cIdx + 1 * ldc, c10, c11, first);
+      store(c, cIdx + 2 * ldc, c20, c21, first);
+      store(c, cIdx + 3 * ldc, c30, c31, first);
+      store(c, cIdx + 4 * ldc, c40, c41, first);
+      store(c, cIdx + 5 * ldc, c50, c51, first);
+      store(c, cIdx + 6 * ldc, c60, c61, first);
+      store(c, cIdx + 7 * ldc, c70, c71, first);
+      store(c, cIdx + 8 * ldc, c80, c81, first);
+      store(c, cIdx + 9 * ldc, c90, c91, first);
+      store(c, cIdx + 10 * ldc, c100, c101, first);
+      store(c, cIdx + 11 * ldc, c110, c111, first);
+    } else {
+      // Edge tile: spill the accumulators and copy only the valid part.
+      c00.intoArray(tile, 0 * NR);
+      c01.intoArray(tile, 0 * NR + L);
+      c10.intoArray(tile, 1 * NR);
+      c11.intoArray(tile, 1 * NR + L);
+      c20.intoArray(tile, 2 * NR);
+      c21.intoArray(tile, 2 * NR + L);
+      c30.intoArray(tile, 3 * NR);
+      c31.intoArray(tile, 3 * NR + L);
+      c40.intoArray(tile, 4 * NR);
+      c41.intoArray(tile, 4 * NR + L);
+      c50.intoArray(tile, 5 * NR);
+      c51.intoArray(tile, 5 * NR + L);
+      c60.intoArray(tile, 6 * NR);
+      c61.intoArray(tile, 6 * NR + L);
+      c70.intoArray(tile, 7 * NR);
+      c71.intoArray(tile, 7 * NR + L);
+      c80.intoArray(tile, 8 * NR);
+      c81.intoArray(tile, 8 * NR + L);
+      c90.intoArray(tile, 9 * NR);
+      c91.intoArray(tile, 9 * NR + L);
+      c100.intoArray(tile, 10 * NR);
+      c101.intoArray(tile, 10 * NR + L);
+      c110.intoArray(tile, 11 * NR);
+      c111.intoArray(tile, 11 * NR + L);
+      for (int r = 0; r < mr; r++) {
+        int row = cIdx + r * ldc;
+        for (int j = 0; j < nr; j++) {
+          c[row + j] = first ? tile[r * NR + j] : c[row + j] + tile[r * NR + j];
+        }
+      }
+    }
+  }
+
+  private static void store(float[] c, int idx, FloatVector v0, FloatVector v1, boolean first) {
+    if (first) {
+      v0.intoArray(c, idx);
+      v1.intoArray(c, idx + L);
+    } else {
+      FloatVector.fromArray(S, c, idx).add(v0).intoArray(c, idx);
+      FloatVector.fromArray(S, c, idx + L).add(v1).intoArray(c, idx + L);
+    }
+  }
+}

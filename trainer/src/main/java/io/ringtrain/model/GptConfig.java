@@ -1,0 +1,53 @@
+package io.ringtrain.model;
+
+/**
+ * Shape of a GPT-2 model. {@code paddedVocabSize} is the number of rows of the token embedding
+ * (and columns of the logits): the real vocabulary rounded up so the LM-head matmul works on
+ * friendly sizes (llm.c pads 50257 to 50304). Padding rows are never predicted.
+ */
+public record GptConfig(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize,
+    int paddedVocabSize) {
+
+  /** Multiple that {@link #of(int, int, int, int, int)} pads the vocabulary to, as llm.c does. */
+  public static final int DEFAULT_VOCAB_MULTIPLE = 128;
+
+  public GptConfig {
+    requirePositive("nLayer", nLayer);
+    requirePositive("nHead", nHead);
+    requirePositive("nEmbd", nEmbd);
+    requirePositive("blockSize", blockSize);
+    requirePositive("vocabSize", vocabSize);
+    if (nEmbd % nHead != 0) {
+      throw new IllegalArgumentException(
+          "nEmbd (" + nEmbd + ") must be a multiple of nHead (" + nHead + ")");
+    }
+    if (paddedVocabSize < vocabSize) {
+      throw new IllegalArgumentException("paddedVocabSize (" + paddedVocabSize
+          + ") must be at least vocabSize (" + vocabSize + ")");
+    }
+  }
+
+  /** Config with the vocabulary padded up to a multiple of 128. */
+  public static GptConfig of(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize) {
+    return of(nLayer, nHead, nEmbd, blockSize, vocabSize, DEFAULT_VOCAB_MULTIPLE);
+  }
+
+  /** Config with the vocabulary padded up to a multiple of {@code vocabMultiple}. */
+  public static GptConfig of(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize,
+      int vocabMultiple) {
+    requirePositive("vocabMultiple", vocabMultiple);
+    requirePositive("vocabSize", vocabSize);
+    int padded = (int) (((long) vocabSize + vocabMultiple - 1) / vocabMultiple * vocabMultiple);
+    return new GptConfig(nLayer, nHead, nEmbd, blockSize, vocabSize, padded);
+  }
+
+  public int headSize() {
+    return nEmbd / nHead;
+  }
+
+  private static void requirePositive(String name, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    }
+  }
+}
