@@ -1,0 +1,93 @@
+package io.ringtrain.train;
+
+import io.ringtrain.metrics.MetricsLog;
+import io.ringtrain.progress.ProgressLine;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The run's voice: a progress line per logged step (step, loss, lr, tokens/s, MFU, ETA) and a record
+ * per step in metrics.jsonl. One reporter serves a single-process run and the coordinator of a
+ * multi-process one, which feeds it steps aggregated over ranks.
+ */
+public final class RunReporter implements TrainingListener {
+  /**
+   * Peak FLOP/s that MFU is measured against: OpenBLAS sgemm on the reference 2-core machine
+   * (bench/README.md). Override with -Dringtrain.peakFlops for other machines.
+   */
+  public static final double DEFAULT_PEAK_FLOPS = Double.parseDouble(System.getProperty("ringtrain.peakFlops", "245e9"));
+
+  private final PrintStream out;
+  private final MetricsLog metrics;
+  private final double flopsPerToken;
+  private final int logInterval;
+  private final long startNanos = System.nanoTime();
+  private long windowStartNanos = System.nanoTime();
+  private long windowTokens;
+  private long firstStep = -1;
+  private long tokensSinceStart;
+
+  public RunReporter(PrintStream out, MetricsLog metrics, double flopsPerToken, int logInterval) {
+    this.out = out;
+    this.metrics = metrics;
+    this.flopsPerToken = flopsPerToken;
+    this.logInterval = logInterval;
+  }
+
+  @Override
+  public void onStep(StepResult s) throws IOException {
+    step(s.step(), s.totalSteps(), s.loss(), s.lr(), s.gradNorm(), s.tokens(), s.tokensSeen(), s.computeMs(), s.syncMs());
+  }
+
+  /** A step of the whole job: {@code tokens} are all ranks' tokens in it. */
+  public void step(long step, long totalSteps, double loss, double lr, double gradNorm, long tokens, long tokensSeen,
+      double computeMs, double syncMs) throws IOException {
+    long now = System.nanoTime();
+    if (firstStep < 0) firstStep = step;
+    windowTokens += tokens;
+    tokensSinceStart += tokens;
+    double windowSecs = (now - windowStartNanos) / 1e9;
+    double tokPerSec = windowTokens / Math.max(windowSecs, 1e-9);
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", "train");
+    r.put("step", step);
+    r.put("tokens", tokensSeen);
+    r.put("loss", loss);
+    r.put("lr", lr);
+    if (!Double.isNaN(gradNorm)) r.put("grad_norm", gradNorm);
+    r.put("compute_ms", computeMs);
+    r.put("allreduce_ms", syncMs);
+    metrics.write(r);
+    if (step % logInterval == 0 || step == totalSteps || step == firstStep) {
+      double overall = tokensSinceStart / Math.max((now - startNanos) / 1e9, 1e-9);
+      double eta = (totalSteps - step) * (tokensSinceStart / (double) (step - firstStep + 1)) / Math.max(overall, 1e-9);
+      out.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | %s tok/s | MFU %.1f%% | ETA %s%n", step, totalSteps,
+          loss, lr, ProgressLine.human((long) tokPerSec), 100 * tokPerSec * flopsPerToken / DEFAULT_PEAK_FLOPS,
+          ProgressLine.duration(eta));
+      out.flush();
+      windowStartNanos = now;
+      windowTokens = 0;
+    }
+  }
+
+  @Override
+  public void onEval(long step, long tokensSeen, double valLoss) throws IOException {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", "val");
+    r.put("step", step);
+    r.put("tokens", tokensSeen);
+    r.put("val_loss", valLoss);
+    r.put("val_ppl", Math.exp(valLoss));
+    metrics.write(r);
+    out.printf(Locale.ROOT, "step %d | val loss %.4f | val ppl %.2f%n", step, valLoss, Math.exp(valLoss));
+  }
+
+  @Override
+  public void onCheckpoint(long step, Path dir) {
+    out.println("step " + step + " | checkpoint " + dir);
+  }
+}
