@@ -11,6 +11,11 @@ import picocli.CommandLine.Command;
     description = "Data-parallel GPT training on the JVM.",
     subcommands = {
       TokenizeCommand.class,
+      TrainCommand.class,
+      ResumeCommand.class,
+      EvalCommand.class,
+      SampleCommand.class,
+      ExportCommand.class,
       DemoCommand.class,
       PlotCommand.class,
       FitCommand.class,

@@ -6,10 +6,12 @@ import io.ringtrain.data.FileSystems;
 import io.ringtrain.progress.ProgressLine;
 import io.ringtrain.tokenizer.BpeTrainer;
 import io.ringtrain.tokenizer.ByteLevelBpe;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
@@ -55,13 +57,20 @@ public final class TokenizeCommand implements Callable<Integer> {
       description = "Tokens per shard file (default ${DEFAULT-VALUE}, as llm.c).")
   long shardTokens;
 
+  @Option(names = "--train-bytes", defaultValue = "268435456", paramLabel = "N",
+      description = "Train the tokenizer on at most the first N bytes of text (default ${DEFAULT-VALUE}).")
+  long trainBytes;
+
   @Option(names = "--overwrite", description = "Replace an existing, non-empty output directory.")
   boolean overwrite;
 
   @Override
   public Integer call() throws IOException {
     PrintStream err = System.err;
-    if (tokenizer == null) BpeTrainer.checkVocabSize(vocabSize);
+    if (tokenizer == null && (vocabSize < BpeTrainer.MIN_VOCAB || vocabSize > BpeTrainer.MAX_VOCAB)) {
+      throw new IllegalArgumentException("--vocab-size=" + vocabSize + " is outside " + BpeTrainer.MIN_VOCAB + ".."
+          + BpeTrainer.MAX_VOCAB + " (256 byte tokens + <|endoftext|> at least; uint16 shards at most)");
+    }
     CorpusSharder.Options options = new CorpusSharder.Options(shardTokens, valFraction);
     TextCorpus.Split split = switch (documents.toLowerCase(Locale.ROOT)) {
       case "lines" -> TextCorpus.Split.LINES;
@@ -77,25 +86,28 @@ public final class TokenizeCommand implements Callable<Integer> {
     if (tokenizer != null) {
       Path p = new Path(tokenizer);
       try (InputStream in = p.getFileSystem(conf).open(p)) {
-        bpe = ByteLevelBpe.load(in);
+        bpe = ByteLevelBpe.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), tokenizer);
       }
       err.printf("loaded %s: %d tokens%n", tokenizer, bpe.vocabSize());
     } else {
       err.printf("training a %d-token BPE vocabulary on %s (%s bytes)%n", vocabSize, input,
           ProgressLine.human(corpus.totalBytes()));
-      BpeTrainer trainer = new BpeTrainer();
+      ByteArrayOutputStream sample = new ByteArrayOutputStream();
       ProgressLine reading = new ProgressLine(err, "B");
       corpus.forEach((bytes, length) -> {
-        trainer.addDocument(bytes, 0, length);
-        reading.update(corpus.bytesRead(), corpus.totalBytes(), "counting words");
-      });
-      reading.finish(corpus.bytesRead(), corpus.totalBytes(), "counted words");
+        sample.write(bytes, 0, length);
+        sample.write('\n');
+        reading.update(corpus.bytesRead(), corpus.totalBytes(), "reading the tokenizer's training text");
+      }, trainBytes);
+      reading.finish(corpus.bytesRead(), corpus.totalBytes(), "read " + ProgressLine.human(sample.size()) + " bytes of text");
       long start = System.nanoTime();
-      bpe = trainer.train(vocabSize);
-      err.printf("learned %d merges in %s%n", bpe.vocabSize() - 257, ProgressLine.duration((System.nanoTime() - start) / 1e9));
+      bpe = BpeTrainer.train(sample.toByteArray(), vocabSize);
+      double secs = (System.nanoTime() - start) / 1e9;
+      err.printf(Locale.ROOT, "learned %d merges in %s (%.1f MB/s)%n", bpe.mergeCount(), ProgressLine.duration(secs),
+          sample.size() / 1e6 / secs);
     }
     try (OutputStream o = fs.create(new Path(out, "tokenizer.json"), true)) {
-      bpe.save(o);
+      o.write(bpe.toJson().getBytes(StandardCharsets.UTF_8));
     }
 
     err.println("encoding into shards");

@@ -97,13 +97,29 @@ public final class TextCorpus {
 
   /** Streams every document of every file, in order. */
   public void forEach(DocumentSink sink) throws IOException {
+    forEach(sink, Long.MAX_VALUE);
+  }
+
+  /**
+   * Streams documents in order until the next one would bring the text delivered past
+   * {@code maxTextBytes} (a sample for training a tokenizer, say).
+   */
+  public void forEach(DocumentSink sink, long maxTextBytes) throws IOException {
     bytesRead.set(0);
     long finished = 0;
+    long[] delivered = {0};
+    DocumentSink limited = (bytes, length) -> {
+      delivered[0] += length;
+      if (delivered[0] > maxTextBytes) throw new LimitReached();
+      sink.accept(bytes, length);
+    };
     for (FileStatus file : files) {
       long base = finished;
       try (InputStream raw = new CountingStream(fs.open(file.getPath()), n -> bytesRead.set(base + n));
            InputStream in = decompress(file.getPath(), raw)) {
-        read(file.getPath(), in, sink);
+        read(file.getPath(), in, limited);
+      } catch (LimitReached done) {
+        return;
       }
       finished += file.getLen();
       bytesRead.set(finished);
@@ -157,6 +173,13 @@ public final class TextCorpus {
     if (control > n / 20) {
       throw new MalformedCorpusException("input " + path + " is not text: " + control + " of its first "
           + n + " bytes are control characters (is it an archive Hadoop has no codec for?)");
+    }
+  }
+
+  /** Unwinds the reader once a byte limit is reached; carries no stack trace. */
+  private static final class LimitReached extends RuntimeException {
+    LimitReached() {
+      super(null, null, false, false);
     }
   }
 

@@ -1,0 +1,115 @@
+package io.ringtrain.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.ringtrain.proto.JobSpec;
+import io.ringtrain.spec.JobSpecs;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The job spec as flags: {@code --spec FILE} first, then each flag overrides its field. Shared by
+ * every command that starts a job (train, simulate, sweep runs), so the same flags mean the same
+ * thing everywhere.
+ */
+public final class JobSpecOptions {
+  @Option(names = "--spec", paramLabel = "FILE", description = "Job spec file (.json, or protobuf text format).")
+  java.nio.file.Path specFile;
+
+  @Option(names = "--name", description = "Job name.")
+  String name;
+
+  @Option(names = "--data", paramLabel = "PATH",
+      description = "A dataset written by `tokenize` (its train/val shards, tokenizer and vocabulary are used), or train shards (file, directory or glob).")
+  String data;
+
+  @Option(names = "--val", paramLabel = "PATH", description = "Validation shards (default: the dataset's val_*.bin).")
+  String val;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Run directory (spec.json, metrics.jsonl, checkpoints/).")
+  String out;
+
+  @Option(names = "--layers", description = "model.n_layer") Integer layers;
+  @Option(names = "--heads", description = "model.n_head") Integer heads;
+  @Option(names = "--width", description = "model.n_embd") Integer width;
+  @Option(names = "--context", description = "model.block_size (sequence length T)") Integer context;
+  @Option(names = "--vocab", description = "model.vocab_size (default: the dataset's)") Integer vocab;
+  @Option(names = "--batch", description = "data.batch_size: micro-batch B per worker") Integer batch;
+  @Option(names = "--grad-accum", description = "schedule.grad_accum: micro-batches per step") Integer gradAccum;
+  @Option(names = "--steps", description = "schedule.steps") Long steps;
+  @Option(names = "--tokens", description = "schedule.tokens (budget in tokens)") Long tokens;
+  @Option(names = "--tokens-per-param", description = "schedule.tokens_per_param (Chinchilla ratio, default 20)") Double tokensPerParam;
+  @Option(names = "--warmup", description = "schedule.warmup_fraction") Double warmup;
+  @Option(names = "--eval-interval", description = "schedule.eval_interval (steps; 0 disables)") Integer evalInterval;
+  @Option(names = "--eval-batches", description = "schedule.eval_batches") Integer evalBatches;
+  @Option(names = "--log-interval", description = "schedule.log_interval (steps between progress lines)") Integer logInterval;
+  @Option(names = "--lr", description = "optimizer.lr (peak)") Double lr;
+  @Option(names = "--weight-decay", description = "optimizer.weight_decay") Double weightDecay;
+  @Option(names = "--grad-clip", description = "optimizer.grad_clip (0 disables)") Double gradClip;
+  @Option(names = "--checkpoints", description = "checkpoint.count: spread over the budget") Integer checkpoints;
+  @Option(names = "--checkpoint-every", description = "checkpoint.every_steps") Long checkpointEvery;
+  @Option(names = "--keep-last", description = "checkpoint.keep_last (0 keeps all)") Integer keepLast;
+  @Option(names = "--seed", description = "seed") Long seed;
+  @Option(names = "--threads", description = "cluster.threads: compute threads per worker") Integer threads;
+  @Option(names = "--backend", description = "cluster.backend: java | opencl | auto") String backend;
+
+  /** The spec from file and flags, defaulted and validated; every bad field is named. */
+  public JobSpec resolve(Configuration conf) throws IOException {
+    JobSpec.Builder b = specFile == null ? JobSpec.newBuilder() : JobSpecs.load(specFile).toBuilder();
+    if (name != null) b.setName(name);
+    if (out != null) b.setOut(out);
+    if (seed != null) b.setSeed(seed);
+    if (data != null) useData(b, data, conf);
+    if (val != null) b.getDataBuilder().setVal(val);
+    var m = b.getModelBuilder();
+    if (layers != null) m.setNLayer(layers);
+    if (heads != null) m.setNHead(heads);
+    if (width != null) m.setNEmbd(width);
+    if (context != null) m.setBlockSize(context);
+    if (vocab != null) m.setVocabSize(vocab);
+    if (batch != null) b.getDataBuilder().setBatchSize(batch);
+    var s = b.getScheduleBuilder();
+    if (gradAccum != null) s.setGradAccum(gradAccum);
+    if (steps != null) s.setSteps(steps);
+    if (tokens != null) s.setTokens(tokens);
+    if (tokensPerParam != null) s.setTokensPerParam(tokensPerParam);
+    if (warmup != null) s.setWarmupFraction(warmup);
+    if (evalInterval != null) s.setEvalInterval(evalInterval);
+    if (evalBatches != null) s.setEvalBatches(evalBatches);
+    if (logInterval != null) s.setLogInterval(logInterval);
+    var o = b.getOptimizerBuilder();
+    if (lr != null) o.setLr(lr);
+    if (weightDecay != null) o.setWeightDecay(weightDecay);
+    if (gradClip != null) o.setGradClip(gradClip);
+    var c = b.getCheckpointBuilder();
+    if (checkpoints != null) c.setCount(checkpoints);
+    if (checkpointEvery != null) c.setEverySteps(checkpointEvery);
+    if (keepLast != null) c.setKeepLast(keepLast);
+    if (threads != null) b.getClusterBuilder().setThreads(threads);
+    if (backend != null) b.getClusterBuilder().setBackend(backend);
+    return JobSpecs.resolve(b.build(), specFile == null ? "(from flags)" : specFile.toString());
+  }
+
+  /** A tokenized dataset directory supplies shards, tokenizer and vocabulary; anything else is shards. */
+  static void useData(JobSpec.Builder b, String data, Configuration conf) throws IOException {
+    Path meta = new Path(data, "meta.json");
+    FileSystem fs = meta.getFileSystem(conf);
+    if (!fs.exists(meta)) {
+      b.getDataBuilder().setTrain(data);
+      return;
+    }
+    try (Reader r = new InputStreamReader(fs.open(meta), StandardCharsets.UTF_8)) {
+      JsonObject o = JsonParser.parseReader(r).getAsJsonObject();
+      b.getDataBuilder().setTrain(new Path(data, "train_*.bin").toString());
+      if (o.get("val_tokens").getAsLong() > 0) b.getDataBuilder().setVal(new Path(data, "val_*.bin").toString());
+      b.getDataBuilder().setTokenizer(new Path(data, "tokenizer.json").toString());
+      if (!b.getModelBuilder().hasVocabSize()) b.getModelBuilder().setVocabSize(o.get("vocab_size").getAsInt());
+    }
+  }
+}

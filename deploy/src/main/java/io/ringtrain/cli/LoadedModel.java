@@ -1,0 +1,41 @@
+package io.ringtrain.cli;
+
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.data.FileSystems;
+import io.ringtrain.kernels.Backend;
+import io.ringtrain.model.GptModel;
+import io.ringtrain.proto.JobSpec;
+import io.ringtrain.train.Backends;
+import io.ringtrain.train.Trainer;
+import java.io.IOException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** A model with a checkpoint's parameters, for eval, sample and export. */
+record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements AutoCloseable {
+  /** {@code dir} is a checkpoint directory, or a run directory (its newest intact checkpoint). */
+  static LoadedModel load(String dir, int threads) throws IOException {
+    Configuration conf = FileSystems.configuration();
+    Path p = new Path(dir);
+    FileSystem fs = p.getFileSystem(conf);
+    Checkpoints.Loaded c = fs.exists(new Path(p, Checkpoints.MANIFEST)) ? Checkpoints.load(fs, p)
+        : ResumeCommand.newestIntact(fs, p);
+    JobSpec spec = c.manifest().getSpec();
+    Backend backend = Backends.create(spec.getCluster().toBuilder().setBackend("java").setThreads(threads).build(),
+        System.err);
+    GptModel model = new GptModel(Trainer.config(spec.getModel()), backend);
+    float[] params = c.tensors().get("params");
+    if (params == null || params.length != model.params().length) {
+      backend.close();
+      throw new IllegalArgumentException(c.dir() + " does not hold this model's " + model.params().length + " parameters");
+    }
+    System.arraycopy(params, 0, model.params(), 0, params.length);
+    return new LoadedModel(spec, model, backend);
+  }
+
+  @Override
+  public void close() {
+    backend.close();
+  }
+}
