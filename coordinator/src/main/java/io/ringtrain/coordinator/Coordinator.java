@@ -80,6 +80,7 @@ public final class Coordinator implements AutoCloseable {
   }
 
   private static final class StepTotals {
+    io.ringtrain.proto.StepReport first;
     int ranks;
     double loss;
     long tokens;
@@ -155,6 +156,8 @@ public final class Coordinator implements AutoCloseable {
           if (m.rank >= 0) report(msg.getStepReport());
         }
         case FINISHED -> finished(m);
+        case EVAL_REPORT -> listener.onEval(msg.getEvalReport());
+        case CHECKPOINT_REPORT -> listener.onCheckpoint(msg.getCheckpointReport());
         case HEARTBEAT -> { }
         default -> refuse(m, "unexpected " + msg.getBodyCase() + " message");
       }
@@ -217,6 +220,7 @@ public final class Coordinator implements AutoCloseable {
 
   private void report(io.ringtrain.proto.StepReport r) {
     StepTotals t = steps.computeIfAbsent(r.getStep(), s -> new StepTotals());
+    if (t.first == null) t.first = r;
     t.ranks++;
     t.loss += r.getLoss();
     t.tokens += r.getTokens();
@@ -224,7 +228,8 @@ public final class Coordinator implements AutoCloseable {
     t.maxAllreduceMs = Math.max(t.maxAllreduceMs, r.getAllreduceMs());
     if (t.ranks == world) {
       steps.remove(r.getStep());
-      listener.onStep(new StepSummary(r.getStep(), t.loss / world, t.tokens, t.maxComputeMs, t.maxAllreduceMs, world));
+      listener.onStep(new StepSummary(r.getStep(), t.first.getTotalSteps(), t.loss / world, t.first.getLr(),
+          t.first.getGradNorm(), t.tokens, t.first.getTokensSeen(), t.maxComputeMs, t.maxAllreduceMs, world));
     }
   }
 

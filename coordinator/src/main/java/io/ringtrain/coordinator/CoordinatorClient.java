@@ -165,6 +165,14 @@ public final class CoordinatorClient implements AutoCloseable {
     channel.writeAndFlush(ControlMessage.newBuilder().setStepReport(report).build());
   }
 
+  public void report(io.ringtrain.proto.EvalReport report) {
+    channel.writeAndFlush(ControlMessage.newBuilder().setEvalReport(report).build());
+  }
+
+  public void report(io.ringtrain.proto.CheckpointReport report) {
+    channel.writeAndFlush(ControlMessage.newBuilder().setCheckpointReport(report).build());
+  }
+
   /** Tells the coordinator this worker completed the job; waits until the message is sent. */
   public void finished() {
     finishing = true;
