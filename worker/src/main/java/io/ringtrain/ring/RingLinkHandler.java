@@ -21,6 +21,13 @@ final class RingLinkHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      ring.onWritable();
+    }
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     ring.fail(new RingException(peer + " disconnected"));
   }

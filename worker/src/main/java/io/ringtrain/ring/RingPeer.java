@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -165,7 +166,10 @@ public final class RingPeer implements AutoCloseable {
     outbound.completeExceptionally(gone);
     for (CompletableFuture<Channel> link : List.of(inbound, outbound)) {
       if (!link.isCompletedExceptionally()) {
-        link.join().close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        // The abort frame closes the link once queued frames are flushed; give it a moment.
+        Channel ch = link.join();
+        ch.closeFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        ch.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
       }
     }
     synchronized (this) {
@@ -183,6 +187,7 @@ public final class RingPeer implements AutoCloseable {
         .group(sendLoop)
         .channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 2 << 20))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(leftMs, 5_000))
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
