@@ -1,0 +1,43 @@
+package io.ringtrain.ring;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** One decoded frame: header fields parsed, payload left in the received buffer (see FrameCodec). */
+final class Frame {
+  final ByteBuf raw;
+  final long step;
+  final int bucket;
+  final int phase;
+  final int chunk;
+  final int part;
+  final int count;
+
+  Frame(ByteBuf raw) {
+    this.raw = raw;
+    int at = raw.readerIndex();
+    step = raw.getLongLE(at + 4);
+    bucket = raw.getIntLE(at + 12);
+    phase = raw.getIntLE(at + 16);
+    chunk = raw.getIntLE(at + 20);
+    part = raw.getIntLE(at + 24);
+    count = raw.getIntLE(at + 28);
+  }
+
+  /** The payload as floats, read in place: no copy, no float[] per frame. */
+  FloatBuffer floats() {
+    return raw.nioBuffer(raw.readerIndex() + FrameCodec.HEADER_BYTES, count * Float.BYTES)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .asFloatBuffer();
+  }
+
+  String abortReason() {
+    return raw.toString(raw.readerIndex() + FrameCodec.HEADER_BYTES, count, StandardCharsets.UTF_8);
+  }
+
+  void release() {
+    raw.release();
+  }
+}

@@ -1,0 +1,345 @@
+package io.ringtrain.ring;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The event-driven ring all-reduce (sum): reduce-scatter then all-gather, pipelined by sub-chunk.
+ *
+ * <p>The region is cut into N chunks, chunk c = [c·len/N, (c+1)·len/N), each into sub-chunks of at
+ * most {@code subChunkFloats}. Rank c starts chunk c by sending its values to rank c+1; every rank
+ * that receives a reduce-scatter sub-chunk adds its own values and forwards the partial sum at
+ * once, with no step barrier. Rank c-1 adds the last contribution, keeps the final sum and starts
+ * the all-gather of that sub-chunk, which each rank copies in and forwards until rank c-2, the last
+ * one missing it. So sending, receiving and summing overlap across sub-chunks and buckets.
+ *
+ * <p>Determinism: element e of chunk c is always summed as ((x_c + x_c+1) + x_c+2) + ... in ring
+ * order starting at rank c, whichever rank runs it and whenever; the all-gather copies that one
+ * value everywhere, so every rank and every run gets the same bits.
+ *
+ * <p>All state lives on one event loop (the one reading from the previous rank), so it has no
+ * locks; the next link's events and callers' requests hop onto it.
+ */
+final class RingAllReduce {
+  private static final System.Logger LOG = System.getLogger(RingAllReduce.class.getName());
+
+  private final int rank;
+  private final int size;
+  private final int subFloats;
+  private final long timeoutNanos;
+  private final EventLoop loop;
+  private final String prevName;
+  private final float[] scratch;
+  private final Map<Integer, Op> ops = new HashMap<>();
+  /** Operations whose own chunk is not fully sent yet, in start order. */
+  private final ArrayDeque<Op> sending = new ArrayDeque<>();
+  /** Frames for buckets this rank has not started yet, kept (retained) until it does. */
+  private final Map<Integer, ArrayDeque<Frame>> early = new HashMap<>();
+  private Channel prev;
+  private Channel next;
+  private RingException failure;
+  private long lastFrameNanos;
+  private ScheduledFuture<?> watchdog;
+
+  RingAllReduce(RingConfig config, EventLoop loop, String prevName) {
+    this.rank = config.rank();
+    this.size = config.worldSize();
+    this.subFloats = config.subChunkFloats();
+    this.scratch = new float[subFloats];
+    this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
+    this.loop = loop;
+    this.prevName = prevName;
+  }
+
+  /** Both links are authenticated: start the stall watchdog. Call on the ring loop. */
+  void attach(Channel prevChannel, Channel nextChannel) {
+    if (failure != null) {
+      throw failure; // a link dropped while the other was still connecting
+    }
+    prev = prevChannel;
+    next = nextChannel;
+    long period = Math.max(TimeUnit.NANOSECONDS.toMillis(timeoutNanos) / 8, 5);
+    watchdog = loop.scheduleAtFixedRate(this::checkStall, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  CompletableFuture<Void> allReduce(long step, int bucket, float[] data, int offset, int length) {
+    Op op = new Op(step, bucket, data, offset, length);
+    loop.execute(() -> start(op));
+    return op.future;
+  }
+
+  private void start(Op op) {
+    if (failure != null) {
+      op.future.completeExceptionally(failure);
+      return;
+    }
+    if (next == null) {
+      op.future.completeExceptionally(new IllegalStateException("ring is not connected yet"));
+      return;
+    }
+    Op running = ops.get(op.bucket);
+    if (running != null) {
+      op.future.completeExceptionally(new IllegalStateException(
+          "bucket " + op.bucket + " already has an all-reduce in flight (step " + running.step + ")"));
+      return;
+    }
+    ArrayDeque<Frame> waiting = early.remove(op.bucket);
+    if (waiting != null && waiting.peek().step != op.step) {
+      fail(stepMismatch(op.bucket, op.step, waiting.peek().step));
+      release(waiting);
+      op.future.completeExceptionally(failure);
+      return;
+    }
+    if (op.remaining == 0) {
+      op.future.complete(null);
+      return;
+    }
+    if (ops.isEmpty()) {
+      lastFrameNanos = System.nanoTime(); // idle time between steps is not a stall
+    }
+    ops.put(op.bucket, op);
+    sending.add(op);
+    pump();
+    if (waiting != null) {
+      while (!waiting.isEmpty() && failure == null) {
+        Frame frame = waiting.poll();
+        if (frame.step != op.step) {
+          fail(stepMismatch(op.bucket, op.step, frame.step));
+        } else {
+          process(op, frame);
+        }
+        frame.release();
+      }
+      release(waiting);
+    }
+  }
+
+  /** A frame from either link. */
+  void onFrame(Frame frame) {
+    if (!loop.inEventLoop()) {
+      if (loop.isShuttingDown()) {
+        frame.release();
+      } else {
+        loop.execute(() -> onFrame(frame));
+      }
+      return;
+    }
+    if (failure != null) {
+      frame.release();
+      return;
+    }
+    lastFrameNanos = System.nanoTime();
+    if (frame.phase == FrameCodec.ABORT) {
+      String reason = frame.abortReason();
+      int origin = frame.chunk;
+      frame.release();
+      fail(new RingException("ring aborted by rank " + origin + ": " + reason), origin, reason);
+      return;
+    }
+    Op op = ops.get(frame.bucket);
+    if (op == null) {
+      early.computeIfAbsent(frame.bucket, b -> new ArrayDeque<>()).add(frame);
+      return;
+    }
+    if (op.step != frame.step) {
+      frame.release();
+      fail(stepMismatch(op.bucket, op.step, frame.step));
+      return;
+    }
+    process(op, frame);
+    frame.release();
+    pump();
+  }
+
+  /** The next link drained below its low-water mark. */
+  void onWritable() {
+    if (!loop.inEventLoop()) {
+      if (!loop.isShuttingDown()) {
+        loop.execute(this::onWritable);
+      }
+      return;
+    }
+    if (failure == null) {
+      pump();
+    }
+  }
+
+  /**
+   * Sends this rank's own chunks, oldest bucket first, while the next link is writable. Without
+   * this window a 64 MiB bucket would queue 32 MiB of direct buffers at once, overflowing the pool
+   * (fresh memory, page faults) for no gain: the socket drains at the same speed either way.
+   * Forwarded frames bypass the window: other ranks are waiting on them.
+   */
+  private void pump() {
+    boolean wrote = false;
+    while (!sending.isEmpty() && next.isWritable()) {
+      Op op = sending.peek();
+      if (op.sentParts == op.parts(rank)) {
+        sending.poll();
+        continue;
+      }
+      int part = op.sentParts++;
+      next.write(FrameCodec.floats(next.alloc(), op.step, op.bucket, FrameCodec.REDUCE_SCATTER,
+          rank, part, op.data, op.partStart(rank, part), op.partLength(rank, part)));
+      wrote = true;
+    }
+    if (wrote) {
+      next.flush();
+    }
+  }
+
+  private void process(Op op, Frame frame) {
+    int chunk = frame.chunk;
+    int part = frame.part;
+    boolean reduce = frame.phase == FrameCodec.REDUCE_SCATTER;
+    if (chunk < 0 || chunk >= size || part < 0 || part >= op.parts(chunk)
+        || frame.count != op.partLength(chunk, part) || (reduce && chunk == rank)) {
+      fail(new RingException(String.format(
+          "bad frame from %s for step %d bucket %d: phase %d chunk %d part %d with %d floats "
+              + "(this rank has %d floats in the bucket; do all ranks use the same bucket sizes "
+              + "and sub-chunk size?)",
+          prevName, frame.step, op.bucket, frame.phase, chunk, part, frame.count, op.length)));
+      return;
+    }
+    int at = op.partStart(chunk, part);
+    int n = frame.count;
+    float[] data = op.data;
+    FloatBuffer in = frame.floats();
+    if (reduce) {
+      // A bulk copy (memcpy) into one reused array, then an add loop the JIT vectorises: about 4x
+      // faster than summing through FloatBuffer.get(i), whose per-call checks defeat vectorisation.
+      in.get(scratch, 0, n);
+      for (int i = 0; i < n; i++) {
+        data[at + i] += scratch[i];
+      }
+      boolean lastHop = rank == (chunk + size - 1) % size;
+      if (lastHop) {
+        op.remaining--;
+      }
+      next.writeAndFlush(FrameCodec.floats(next.alloc(), op.step, op.bucket,
+          lastHop ? FrameCodec.ALL_GATHER : FrameCodec.REDUCE_SCATTER, chunk, part, data, at, n));
+    } else {
+      if (rank != (chunk + size - 2) % size) {
+        // Forward first, as the very bytes received, so the next hop starts while we copy.
+        next.writeAndFlush(frame.raw.retainedDuplicate());
+      }
+      in.get(data, at, n);
+      op.remaining--;
+    }
+    if (op.remaining == 0) {
+      ops.remove(op.bucket);
+      op.future.complete(null);
+    }
+  }
+
+  private void checkStall() {
+    if (failure == null && !ops.isEmpty()) {
+      long quiet = System.nanoTime() - lastFrameNanos;
+      if (quiet > timeoutNanos) {
+        fail(new RingException(String.format(
+            "no frame from %s for %d ms while %d all-reduce(s) were pending: peer stalled",
+            prevName, TimeUnit.NANOSECONDS.toMillis(quiet), ops.size())));
+      }
+    }
+  }
+
+  /** Fails everything pending, for good, and tells both neighbours so the whole ring stops. */
+  void fail(RingException cause) {
+    fail(cause, rank, cause.getMessage());
+  }
+
+  private void fail(RingException cause, int origin, String reason) {
+    if (!loop.inEventLoop()) {
+      if (!loop.isShuttingDown()) { // after close() the links' last events have nowhere to go
+        loop.execute(() -> fail(cause, origin, reason));
+      }
+      return;
+    }
+    if (failure != null) {
+      return;
+    }
+    failure = cause;
+    // Loud only when it cost an operation; an idle ring breaking is the normal way to shut down.
+    LOG.log(ops.isEmpty() ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+        "ring rank {0} failed: {1}", rank, cause.getMessage());
+    for (Op op : ops.values()) {
+      op.future.completeExceptionally(cause);
+    }
+    ops.clear();
+    sending.clear();
+    early.values().forEach(RingAllReduce::release);
+    early.clear();
+    if (watchdog != null) {
+      watchdog.cancel(false);
+    }
+    for (Channel link : new Channel[] {prev, next}) {
+      if (link != null && link.isActive()) {
+        link.writeAndFlush(FrameCodec.abort(link.alloc(), origin, reason))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+  }
+
+  private RingException stepMismatch(int bucket, long mine, long theirs) {
+    return new RingException(String.format(
+        "step mismatch on bucket %d: this rank (%d) is at step %d but %s sent step %d",
+        bucket, rank, mine, prevName, theirs));
+  }
+
+  private static void release(ArrayDeque<Frame> frames) {
+    frames.forEach(Frame::release);
+    frames.clear();
+  }
+
+  /** One bucket's all-reduce in flight; counts the sub-chunks this rank still lacks. */
+  private final class Op {
+    final long step;
+    final int bucket;
+    final float[] data;
+    final int offset;
+    final int length;
+    final CompletableFuture<Void> future = new CompletableFuture<>();
+    int remaining;
+    int sentParts;
+
+    Op(long step, int bucket, float[] data, int offset, int length) {
+      this.step = step;
+      this.bucket = bucket;
+      this.data = data;
+      this.offset = offset;
+      this.length = length;
+      for (int c = 0; c < size; c++) {
+        remaining += parts(c);
+      }
+    }
+
+    int chunkStart(int chunk) {
+      return offset + (int) ((long) chunk * length / size);
+    }
+
+    int chunkLength(int chunk) {
+      return chunkStart(chunk + 1) - chunkStart(chunk);
+    }
+
+    int parts(int chunk) {
+      return (chunkLength(chunk) + subFloats - 1) / subFloats;
+    }
+
+    int partStart(int chunk, int part) {
+      return chunkStart(chunk) + part * subFloats;
+    }
+
+    int partLength(int chunk, int part) {
+      return Math.min(subFloats, chunkLength(chunk) - part * subFloats);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+package io.ringtrain.ring;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One rank of the ring: a listening socket that accepts exactly one authenticated connection, from
+ * rank-1, and one connection to rank+1; {@link #allReduce} sums float regions across all ranks.
+ *
+ * <p>Usage: {@code bind()} (returns the port), publish it, {@code connect(next).join()}, then any
+ * number of concurrent {@code allReduce} calls on distinct buckets; {@code close()} at the end.
+ *
+ * <p>Two event loops, created once: one reads from rank-1 and runs the all-reduce state machine
+ * (summing), the other writes to rank+1, so summing and socket copies run on both cores. NIO, not
+ * epoll: some classpaths here (Hadoop's minicluster jar) carry a clashing epoll native library.
+ *
+ * <p>Futures complete on the ring's event loop: don't block or call {@code close()} in callbacks.
+ */
+public final class RingPeer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(RingPeer.class.getName());
+  private static final long RETRY_MS = 100;
+
+  private final RingConfig config;
+  private final EventLoopGroup group;
+  private final EventLoop ringLoop;
+  private final EventLoop sendLoop;
+  private final RingAllReduce ring;
+  private final CompletableFuture<Channel> inbound = new CompletableFuture<>();
+  private final CompletableFuture<Channel> outbound = new CompletableFuture<>();
+  private volatile Channel server;
+  private int boundPort;
+  private volatile boolean closed;
+
+  public RingPeer(RingConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.group = new MultiThreadIoEventLoopGroup(
+        2, new DefaultThreadFactory("ring-" + config.rank(), true), NioIoHandler.newFactory());
+    this.ringLoop = group.next();
+    this.sendLoop = group.next();
+    this.ring = new RingAllReduce(config, ringLoop,
+        "ring peer rank " + config.prev() + " (previous)");
+  }
+
+  public int rank() {
+    return config.rank();
+  }
+
+  public int worldSize() {
+    return config.worldSize();
+  }
+
+  /**
+   * Starts listening for rank-1 and returns the bound port (the configured one, or a free one
+   * when it is 0). With one rank there is nothing to listen for and it returns the configured port.
+   *
+   * @throws RingException naming the port when it is in use
+   */
+  public synchronized int bind() {
+    if (server != null || config.worldSize() == 1) {
+      return server != null ? boundPort : config.port();
+    }
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(ringLoop, ringLoop)
+        .channel(NioServerSocketChannel.class)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("handshake", new HmacHandshake.Acceptor(config.secret(),
+                config.jobId(), config.prev(), config.timeoutMs(), RingPeer.this::acceptedPrev));
+          }
+        });
+    ChannelFuture bound = bootstrap.bind(config.bindHost(), config.port()).awaitUninterruptibly();
+    if (!bound.isSuccess()) {
+      Throwable cause = bound.cause();
+      String where = config.bindHost() + ":" + config.port();
+      throw new RingException(cause instanceof BindException
+          ? "ring port " + config.port() + " is already in use (" + where + "): " + cause.getMessage()
+          : "cannot listen for the ring on " + where + ": " + cause, cause);
+    }
+    server = bound.channel();
+    boundPort = ((InetSocketAddress) server.localAddress()).getPort();
+    return boundPort;
+  }
+
+  /**
+   * Connects to rank+1 (retrying until the connect timeout while it starts up) and waits for rank-1
+   * to connect here; completes once both links are authenticated. Binds first if needed.
+   */
+  public CompletableFuture<Void> connect(InetSocketAddress nextAddress) {
+    if (config.worldSize() == 1) {
+      return CompletableFuture.completedFuture(null);
+    }
+    int port = bind();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.connectTimeoutMs());
+    ringLoop.schedule(() -> inbound.completeExceptionally(new RingException(
+            "no ring peer (rank " + config.prev() + ") connected to port " + port + " within "
+                + config.connectTimeoutMs() + " ms")),
+        config.connectTimeoutMs(), TimeUnit.MILLISECONDS);
+    dial(nextAddress, deadline);
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    inbound.exceptionally(e -> failReady(ready, e));
+    outbound.exceptionally(e -> failReady(ready, e));
+    inbound.thenAcceptBoth(outbound, (in, out) -> ringLoop.execute(() -> {
+      try {
+        ring.attach(in, out);
+        ready.complete(null);
+      } catch (RingException e) {
+        ready.completeExceptionally(e);
+      }
+    }));
+    return ready;
+  }
+
+  private static Channel failReady(CompletableFuture<Void> ready, Throwable e) {
+    ready.completeExceptionally(e instanceof CompletionException && e.getCause() != null
+        ? e.getCause() : e);
+    return null;
+  }
+
+  /**
+   * Sums {@code data[offset, offset+length)} element-wise over all ranks, in place; every rank gets
+   * bit-identical results. Buckets may run concurrently and start in any order across ranks, but a
+   * bucket runs one all-reduce at a time and all ranks must use the same length for it. Don't touch
+   * the region until the future completes; it fails with a {@link RingException} when the ring does.
+   */
+  public CompletableFuture<Void> allReduce(
+      long step, int bucket, float[] data, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, data.length);
+    if (config.worldSize() == 1) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return ring.allReduce(step, bucket, data, offset, length);
+  }
+
+  /** Fails pending all-reduces, tells the neighbours, closes the links and the event loops. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    RingException gone = new RingException("ring peer rank " + config.rank() + " closed");
+    ringLoop.submit(() -> ring.fail(gone)).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    inbound.completeExceptionally(gone);
+    outbound.completeExceptionally(gone);
+    for (CompletableFuture<Channel> link : List.of(inbound, outbound)) {
+      if (!link.isCompletedExceptionally()) {
+        // The abort frame closes the link once queued frames are flushed; give it a moment.
+        Channel ch = link.join();
+        ch.closeFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        ch.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+      }
+    }
+    synchronized (this) {
+      if (server != null) {
+        server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+      }
+    }
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+  }
+
+  private void dial(InetSocketAddress address, long deadline) {
+    String name = "ring peer rank " + config.next() + " (next, " + address + ")";
+    long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    Bootstrap bootstrap = new Bootstrap()
+        .group(sendLoop)
+        .channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 2 << 20))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(leftMs, 5_000))
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("handshake", new HmacHandshake.Connector(config.secret(),
+                config.jobId(), config.rank(), config.timeoutMs(),
+                accepted -> acceptedNext(accepted, name),
+                why -> outbound.completeExceptionally(
+                    new RingException(name + " refused this rank: " + why))));
+          }
+        });
+    bootstrap.connect(address).addListener((ChannelFuture attempt) -> {
+      if (attempt.isSuccess() || closed) {
+        return;
+      }
+      if (System.nanoTime() < deadline) {
+        sendLoop.schedule(() -> dial(address, deadline), RETRY_MS, TimeUnit.MILLISECONDS);
+      } else {
+        outbound.completeExceptionally(new RingException("could not connect to " + name
+            + " within " + config.connectTimeoutMs() + " ms: " + attempt.cause().getMessage(),
+            attempt.cause()));
+      }
+    });
+  }
+
+  /** On the ring loop: rank-1 passed the handshake. The only connection this rank accepts. */
+  private void acceptedPrev(Channel ch) {
+    if (inbound.isDone()) {
+      LOG.log(System.Logger.Level.WARNING,
+          "refused ring peer from {0}: rank {1} is already connected", ch.remoteAddress(),
+          config.prev());
+      ch.close();
+      return;
+    }
+    String name = "ring peer rank " + config.prev() + " (previous, " + ch.remoteAddress() + ")";
+    ch.pipeline().replace("handshake", "frames",
+        new FrameCodec.Decoder(config.subChunkFloats(), name));
+    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+    server.close(); // exactly one peer: stop listening
+    inbound.complete(ch);
+  }
+
+  /** On the send loop: rank+1 accepted us. Only abort frames ever come back on this link. */
+  private void acceptedNext(Channel ch, String name) {
+    ch.pipeline().replace("handshake", "frames", new FrameCodec.Decoder(0, name));
+    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+    if (!outbound.complete(ch)) {
+      ch.close(); // closed meanwhile
+    }
+  }
+}

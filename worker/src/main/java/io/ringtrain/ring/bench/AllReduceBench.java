@@ -1,0 +1,214 @@
+package io.ringtrain.ring.bench;
+
+import io.ringtrain.ring.RingConfig;
+import io.ringtrain.ring.RingException;
+import io.ringtrain.ring.RingPeer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * All-reduce bus bandwidth, nccl-tests style, with one JVM per rank on this machine.
+ *
+ * <p>The parent picks N free loopback ports, spawns N children ({@link Rank}) on its own class path
+ * and reads each child's per-iteration times. An iteration's time is the slowest rank's; the figure
+ * is the median over the timed iterations after warm-up. algbw = bytes / time and
+ * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them. Warm-up lasts
+ * {@link #WARMUP_NANOS}, however many iterations that takes.
+ *
+ * <p>It lives in the worker module, not bench/, because it needs {@link RingPeer} and bench/
+ * depends on the trainer only.
+ */
+public final class AllReduceBench {
+  static final String SECRET_ENV = "RINGTRAIN_BENCH_SECRET";
+  /** The JIT keeps compiling Netty's and the ring's hot paths for seconds: time it out first. */
+  static final long WARMUP_NANOS = TimeUnit.SECONDS.toNanos(4);
+  private static final String TIMES = "ring-bench-times ";
+
+  private AllReduceBench() {}
+
+  /** One measurement; bandwidths in GB/s. */
+  public record Result(
+      int workers, long bytes, int iterations, double medianSeconds, double algbw, double busbw) {
+
+    public String toJson() {
+      return String.format(Locale.ROOT,
+          "{\"workers\":%d,\"bytes\":%d,\"iterations\":%d,\"median_ms\":%.3f,"
+              + "\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f}",
+          workers, bytes, iterations, medianSeconds * 1e3, algbw, busbw);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT,
+          "allreduce workers=%d size=%.1f MiB iterations=%d median=%.2f ms algbw=%.2f GB/s "
+              + "busbw=%.2f GB/s",
+          workers, bytes / 1048576.0, iterations, medianSeconds * 1e3, algbw, busbw);
+    }
+  }
+
+  /** Runs {@code workers} rank JVMs all-reducing {@code mib} MiB of floats. */
+  public static Result run(int workers, int mib, int iterations) {
+    if (workers < 1 || mib < 1 || iterations < 1) {
+      throw new IllegalArgumentException("workers, mib and iterations must be >= 1");
+    }
+    int floats = (int) Math.min(Integer.MAX_VALUE - 8, (long) mib * 1024 * 1024 / Float.BYTES);
+    String ports = String.join(",", freePorts(workers).stream().map(String::valueOf).toList());
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<Process> children = new ArrayList<>();
+    try {
+      for (int rank = 0; rank < workers; rank++) {
+        ProcessBuilder builder = new ProcessBuilder(java, "-cp",
+            System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
+            String.valueOf(workers), ports, String.valueOf(floats), String.valueOf(iterations));
+        // The secret goes through the environment: command lines are visible to every user.
+        builder.environment().put(SECRET_ENV, HexFormat.of().formatHex(secret));
+        builder.redirectError(ProcessBuilder.Redirect.INHERIT);
+        children.add(builder.start());
+      }
+      long[] slowest = new long[iterations];
+      for (int rank = 0; rank < workers; rank++) {
+        long[] times = readTimes(children.get(rank), rank, iterations);
+        for (int i = 0; i < iterations; i++) {
+          slowest[i] = Math.max(slowest[i], times[i]);
+        }
+      }
+      Arrays.sort(slowest);
+      double seconds = (iterations % 2 == 1
+          ? slowest[iterations / 2]
+          : (slowest[iterations / 2 - 1] + slowest[iterations / 2]) / 2.0) / 1e9;
+      long bytes = (long) floats * Float.BYTES;
+      double algbw = bytes / seconds / 1e9;
+      return new Result(workers, bytes, iterations, seconds, algbw,
+          algbw * 2.0 * (workers - 1) / workers);
+    } catch (IOException e) {
+      throw new RingException("all-reduce bench failed: " + e.getMessage(), e);
+    } finally {
+      children.forEach(Process::destroy);
+    }
+  }
+
+  private static long[] readTimes(Process child, int rank, int iterations) throws IOException {
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        if (line.startsWith(TIMES)) {
+          long[] times = Arrays.stream(line.substring(TIMES.length()).split(","))
+              .mapToLong(Long::parseLong).toArray();
+          if (times.length == iterations) {
+            return times;
+          }
+        }
+      }
+    }
+    int code;
+    try {
+      code = child.waitFor(10, TimeUnit.SECONDS) ? child.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      code = -1;
+    }
+    throw new RingException("bench rank " + rank + " exited (code " + code
+        + ") without reporting its times; see its stderr above");
+  }
+
+  private static List<Integer> freePorts(int count) {
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) { // held together, so the ports are distinct
+        held.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+      }
+      return held.stream().map(ServerSocket::getLocalPort).toList();
+    } catch (IOException e) {
+      throw new RingException("no free loopback ports for the bench: " + e.getMessage(), e);
+    } finally {
+      for (ServerSocket socket : held) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // closing a listening probe socket cannot lose data
+        }
+      }
+    }
+  }
+
+  /** {@code --workers N --mib M [--iterations K] [--json]} */
+  public static void main(String[] args) {
+    int workers = 2;
+    int mib = 64;
+    int iterations = 20;
+    boolean json = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--workers" -> workers = Integer.parseInt(args[++i]);
+        case "--mib" -> mib = Integer.parseInt(args[++i]);
+        case "--iterations" -> iterations = Integer.parseInt(args[++i]);
+        case "--json" -> json = true;
+        default -> throw new IllegalArgumentException("unknown option " + args[i]
+            + " (usage: --workers N --mib M [--iterations K] [--json])");
+      }
+    }
+    Result result = run(workers, mib, iterations);
+    System.out.println(json ? result.toJson() : result.toString());
+  }
+
+  /** One rank: {@code rank workers port0,port1,.. floats iterations}; secret in the environment. */
+  public static final class Rank {
+    private Rank() {}
+
+    public static void main(String[] args) throws Exception {
+      int rank = Integer.parseInt(args[0]);
+      int workers = Integer.parseInt(args[1]);
+      int[] ports = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
+      int floats = Integer.parseInt(args[3]);
+      int iterations = Integer.parseInt(args[4]);
+      byte[] secret = HexFormat.of().parseHex(System.getenv(SECRET_ENV));
+      RingConfig config = RingConfig.of(rank, workers, "allreduce-bench", secret)
+          .withBind("127.0.0.1", ports[rank])
+          .withTimeouts(60_000, 60_000);
+      float[] data = new float[floats];
+      float[] token = new float[1];
+      long[] times = new long[iterations];
+      try (RingPeer peer = new RingPeer(config)) {
+        peer.connect(new InetSocketAddress("127.0.0.1", ports[(rank + 1) % workers])).get();
+        long step = 0;
+        long warmupEnd = System.nanoTime() + WARMUP_NANOS;
+        boolean warming = true;
+        for (int i = 0; i < iterations; step++) {
+          Arrays.fill(data, rank + 1f); // fresh inputs: repeated sums would overflow
+          // The barrier that starts all ranks together also carries rank 0's verdict on the
+          // warm-up, so that every rank switches to timed iterations at the same step.
+          token[0] = rank == 0 && System.nanoTime() < warmupEnd ? 1 : 0;
+          peer.allReduce(step, 1, token, 0, 1).get();
+          warming &= token[0] > 0;
+          long start = System.nanoTime();
+          peer.allReduce(step, 0, data, 0, floats).get();
+          if (!warming) {
+            times[i++] = System.nanoTime() - start;
+          }
+        }
+        float expected = workers * (workers + 1) / 2f;
+        if (floats > 0 && (data[0] != expected || data[floats - 1] != expected)) {
+          throw new IllegalStateException("wrong sum " + data[0] + ", expected " + expected);
+        }
+        peer.allReduce(step, 1, token, 0, 1).get(); // nobody closes while others still run
+      }
+      System.out.println(TIMES + String.join(",",
+          Arrays.stream(times).mapToObj(Long::toString).toList()));
+    }
+  }
+}

@@ -1,0 +1,191 @@
+package io.ringtrain.ring;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class RingFailureTest {
+
+  @Test
+  void peerWithWrongSecretIsRefusedAndTheRightOneStillGetsIn() throws Exception {
+    List<String> logged = new CopyOnWriteArrayList<>();
+    Logger log = Logger.getLogger(HmacHandshake.class.getName());
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        logged.add(new java.util.logging.SimpleFormatter().formatMessage(record));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    log.addHandler(capture);
+    RingPeer rank0 = new RingPeer(Rings.config(0, 2));
+    RingPeer intruder = new RingPeer(new RingConfig(1, 2, "job-1",
+        "wrong".getBytes(StandardCharsets.UTF_8), "127.0.0.1", 0, 5_000, 5_000, 1024));
+    RingPeer rank1 = new RingPeer(Rings.config(1, 2));
+    try {
+      int port0 = rank0.bind();
+      int port1 = rank1.bind();
+      ExecutionException refused = assertThrows(ExecutionException.class,
+          () -> intruder.connect(local(port0)).get(10, TimeUnit.SECONDS));
+      assertInstanceOf(RingException.class, refused.getCause());
+      assertTrue(refused.getCause().getMessage().contains("refused this rank"),
+          refused.getCause().getMessage());
+      assertTrue(logged.stream().anyMatch(m -> m.startsWith("refused ring peer from /127.0.0.1:")
+          && m.endsWith(": bad HMAC")), logged.toString());
+
+      CompletableFuture<Void> ready0 = rank0.connect(local(port1));
+      CompletableFuture<Void> ready1 = rank1.connect(local(port0));
+      CompletableFuture.allOf(ready0, ready1).get(10, TimeUnit.SECONDS);
+      float[] a = {1, 2};
+      float[] b = {10, 20};
+      CompletableFuture.allOf(rank0.allReduce(0, 0, a, 0, 2), rank1.allReduce(0, 0, b, 0, 2))
+          .get(10, TimeUnit.SECONDS);
+      assertTrue(a[0] == 11 && a[1] == 22 && b[0] == 11 && b[1] == 22);
+    } finally {
+      log.removeHandler(capture);
+      rank0.close();
+      intruder.close();
+      rank1.close();
+    }
+  }
+
+  @Test
+  void peerClosedMidOperationFailsEveryoneElseQuicklyNamingIt() throws Exception {
+    int n = 5;
+    long timeoutMs = 5_000;
+    List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
+    try {
+      List<CompletableFuture<Void>> pending = new ArrayList<>();
+      for (int r = 0; r < n; r++) {
+        if (r != 2) { // rank 2 never joins this bucket, so the others are stuck mid-operation
+          pending.add(peers.get(r).allReduce(0, 0, new float[1_000_000], 0, 1_000_000));
+        }
+      }
+      Thread.sleep(200);
+      long start = System.nanoTime();
+      peers.get(2).close();
+      for (CompletableFuture<Void> f : pending) {
+        ExecutionException e = assertThrows(ExecutionException.class,
+            () -> f.get(timeoutMs + 2_000, TimeUnit.MILLISECONDS));
+        assertInstanceOf(RingException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("rank 2"), e.getCause().getMessage());
+      }
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(elapsedMs < timeoutMs, "took " + elapsedMs + " ms");
+      // The ring stays broken: later calls fail at once instead of hanging.
+      ExecutionException later = assertThrows(ExecutionException.class,
+          () -> peers.get(0).allReduce(1, 0, new float[4], 0, 4).get(2, TimeUnit.SECONDS));
+      assertInstanceOf(RingException.class, later.getCause());
+    } finally {
+      Rings.closeAll(peers);
+    }
+  }
+
+  @Test
+  void stalledPeerIsDetectedWithinTheTimeout() throws Exception {
+    int n = 3;
+    long timeoutMs = 400;
+    List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
+    try {
+      long start = System.nanoTime();
+      CompletableFuture<Void> f0 = peers.get(0).allReduce(0, 0, new float[1000], 0, 1000);
+      CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
+      // Rank 2 is alive but never starts the bucket: a stall, not a disconnect.
+      for (CompletableFuture<Void> f : List.of(f0, f1)) {
+        ExecutionException e = assertThrows(ExecutionException.class,
+            () -> f.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(RingException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("stalled"), e.getCause().getMessage());
+      }
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(elapsedMs >= timeoutMs && elapsedMs < timeoutMs + 1_500, "took " + elapsedMs);
+    } finally {
+      Rings.closeAll(peers);
+    }
+  }
+
+  @Test
+  void mismatchedStepsFailClearly() throws Exception {
+    List<RingPeer> peers = Rings.start(2);
+    try {
+      CompletableFuture<Void> f0 = peers.get(0).allReduce(5, 0, new float[10], 0, 10);
+      CompletableFuture<Void> f1 = peers.get(1).allReduce(6, 0, new float[10], 0, 10);
+      for (CompletableFuture<Void> f : List.of(f0, f1)) {
+        ExecutionException e = assertThrows(ExecutionException.class,
+            () -> f.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("step mismatch"), e.getCause().getMessage());
+      }
+    } finally {
+      Rings.closeAll(peers);
+    }
+  }
+
+  @Test
+  void mismatchedBucketSizesFailClearly() throws Exception {
+    List<RingPeer> peers = Rings.start(2);
+    try {
+      CompletableFuture<Void> f0 = peers.get(0).allReduce(0, 0, new float[10], 0, 10);
+      CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[12], 0, 12);
+      for (CompletableFuture<Void> f : List.of(f0, f1)) {
+        ExecutionException e = assertThrows(ExecutionException.class,
+            () -> f.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("bad frame"), e.getCause().getMessage());
+      }
+    } finally {
+      Rings.closeAll(peers);
+    }
+  }
+
+  @Test
+  void portInUseIsNamed() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        RingPeer peer = new RingPeer(Rings.config(0, 2).withBind("127.0.0.1", taken.getLocalPort()))) {
+      RingException e = assertThrows(RingException.class, peer::bind);
+      assertTrue(e.getMessage().contains("ring port " + taken.getLocalPort() + " is already in use"),
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void unreachablePeerFailsAtTheConnectDeadline() throws Exception {
+    int deadPort;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      deadPort = probe.getLocalPort();
+    }
+    try (RingPeer peer = new RingPeer(Rings.config(0, 2).withTimeouts(5_000, 700))) {
+      long start = System.nanoTime();
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> peer.connect(local(deadPort)).get(10, TimeUnit.SECONDS));
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertInstanceOf(RingException.class, e.getCause());
+      assertTrue(elapsedMs >= 600 && elapsedMs < 3_000, "took " + elapsedMs);
+      assertFalse(e.getCause().getMessage().isEmpty());
+    }
+  }
+
+  private static InetSocketAddress local(int port) {
+    return new InetSocketAddress("127.0.0.1", port);
+  }
+}

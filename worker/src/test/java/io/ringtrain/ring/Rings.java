@@ -1,0 +1,62 @@
+package io.ringtrain.ring;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/** Test helper: N connected peers on 127.0.0.1, each on its own free port. */
+final class Rings {
+  static final byte[] SECRET = "s3cret".getBytes(StandardCharsets.UTF_8);
+
+  private Rings() {}
+
+  static RingConfig config(int rank, int size) {
+    return RingConfig.of(rank, size, "job-1", SECRET).withTimeouts(10_000, 10_000);
+  }
+
+  static List<RingPeer> start(int size, IntFunction<RingConfig> configs) throws Exception {
+    List<RingPeer> peers = new ArrayList<>();
+    List<Integer> ports = new ArrayList<>();
+    for (int r = 0; r < size; r++) {
+      RingPeer peer = new RingPeer(configs.apply(r));
+      peers.add(peer);
+      ports.add(peer.bind());
+    }
+    List<CompletableFuture<Void>> ready = new ArrayList<>();
+    for (int r = 0; r < size; r++) {
+      ready.add(peers.get(r).connect(new InetSocketAddress("127.0.0.1", ports.get((r + 1) % size))));
+    }
+    CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    return peers;
+  }
+
+  static List<RingPeer> start(int size) throws Exception {
+    return start(size, r -> config(r, size));
+  }
+
+  static void closeAll(List<RingPeer> peers) {
+    peers.forEach(RingPeer::close);
+  }
+
+  /** The ring's summation order: element of chunk c is ((x_c + x_c+1) + ...) in float. */
+  static float[] fixedOrderSum(float[][] inputs, int offset, int length) {
+    int n = inputs.length;
+    float[] sum = new float[length];
+    for (int c = 0; c < n; c++) {
+      int from = (int) ((long) c * length / n);
+      int to = (int) ((long) (c + 1) * length / n);
+      for (int e = from; e < to; e++) {
+        float s = inputs[c][offset + e];
+        for (int k = 1; k < n; k++) {
+          s += inputs[(c + k) % n][offset + e];
+        }
+        sum[e] = s;
+      }
+    }
+    return sum;
+  }
+}
