@@ -89,8 +89,8 @@ final class Sgemm {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
               int mr = Math.min(MR, mc - ir);
-              kernel(pa, ir * kc, pb, jr * kc, kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr,
-                  nr, first, tile);
+              kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+              flush(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, first);
             }
           }
         }
@@ -171,9 +171,11 @@ final class Sgemm {
     }
   }
 
-  /** C tile (mr x nr at cIdx) = or += packed A panel . packed B panel over kc. */
-  private static void kernel(float[] pa, int ai, float[] pb, int bi, int kc, float[] c, int cIdx,
-      int ldc, int mr, int nr, boolean first, float[] tile) {
+  /**
+   * tile (MR x NR) = packed A panel . packed B panel over kc. Kept to the k loop and the spill:
+   * with the stores to C inlined as well, C2 hits its inlining node limit and boxes vectors.
+   */
+  private static void kernel(float[] pa, int ai, float[] pb, int bi, int kc, float[] tile) {
     FloatVector z = FloatVector.zero(S);
     FloatVector c00 = z, c01 = z;
     FloatVector c10 = z, c11 = z;
@@ -230,61 +232,52 @@ final class Sgemm {
       ai += MR;
       bi += NR;
     }
-    if (mr == MR && nr == NR) {
-      store(c, cIdx + 0 * ldc, c00, c01, first);
-      store(c, cIdx + 1 * ldc, c10, c11, first);
-      store(c, cIdx + 2 * ldc, c20, c21, first);
-      store(c, cIdx + 3 * ldc, c30, c31, first);
-      store(c, cIdx + 4 * ldc, c40, c41, first);
-      store(c, cIdx + 5 * ldc, c50, c51, first);
-      store(c, cIdx + 6 * ldc, c60, c61, first);
-      store(c, cIdx + 7 * ldc, c70, c71, first);
-      store(c, cIdx + 8 * ldc, c80, c81, first);
-      store(c, cIdx + 9 * ldc, c90, c91, first);
-      store(c, cIdx + 10 * ldc, c100, c101, first);
-      store(c, cIdx + 11 * ldc, c110, c111, first);
-    } else {
-      // Edge tile: spill the accumulators and copy only the valid part.
-      c00.intoArray(tile, 0 * NR);
-      c01.intoArray(tile, 0 * NR + L);
-      c10.intoArray(tile, 1 * NR);
-      c11.intoArray(tile, 1 * NR + L);
-      c20.intoArray(tile, 2 * NR);
-      c21.intoArray(tile, 2 * NR + L);
-      c30.intoArray(tile, 3 * NR);
-      c31.intoArray(tile, 3 * NR + L);
-      c40.intoArray(tile, 4 * NR);
-      c41.intoArray(tile, 4 * NR + L);
-      c50.intoArray(tile, 5 * NR);
-      c51.intoArray(tile, 5 * NR + L);
-      c60.intoArray(tile, 6 * NR);
-      c61.intoArray(tile, 6 * NR + L);
-      c70.intoArray(tile, 7 * NR);
-      c71.intoArray(tile, 7 * NR + L);
-      c80.intoArray(tile, 8 * NR);
-      c81.intoArray(tile, 8 * NR + L);
-      c90.intoArray(tile, 9 * NR);
-      c91.intoArray(tile, 9 * NR + L);
-      c100.intoArray(tile, 10 * NR);
-      c101.intoArray(tile, 10 * NR + L);
-      c110.intoArray(tile, 11 * NR);
-      c111.intoArray(tile, 11 * NR + L);
-      for (int r = 0; r < mr; r++) {
-        int row = cIdx + r * ldc;
-        for (int j = 0; j < nr; j++) {
-          c[row + j] = first ? tile[r * NR + j] : c[row + j] + tile[r * NR + j];
-        }
-      }
-    }
+    c00.intoArray(tile, 0 * NR);
+    c01.intoArray(tile, 0 * NR + L);
+    c10.intoArray(tile, 1 * NR);
+    c11.intoArray(tile, 1 * NR + L);
+    c20.intoArray(tile, 2 * NR);
+    c21.intoArray(tile, 2 * NR + L);
+    c30.intoArray(tile, 3 * NR);
+    c31.intoArray(tile, 3 * NR + L);
+    c40.intoArray(tile, 4 * NR);
+    c41.intoArray(tile, 4 * NR + L);
+    c50.intoArray(tile, 5 * NR);
+    c51.intoArray(tile, 5 * NR + L);
+    c60.intoArray(tile, 6 * NR);
+    c61.intoArray(tile, 6 * NR + L);
+    c70.intoArray(tile, 7 * NR);
+    c71.intoArray(tile, 7 * NR + L);
+    c80.intoArray(tile, 8 * NR);
+    c81.intoArray(tile, 8 * NR + L);
+    c90.intoArray(tile, 9 * NR);
+    c91.intoArray(tile, 9 * NR + L);
+    c100.intoArray(tile, 10 * NR);
+    c101.intoArray(tile, 10 * NR + L);
+    c110.intoArray(tile, 11 * NR);
+    c111.intoArray(tile, 11 * NR + L);
   }
 
-  private static void store(float[] c, int idx, FloatVector v0, FloatVector v1, boolean first) {
-    if (first) {
-      v0.intoArray(c, idx);
-      v1.intoArray(c, idx + L);
-    } else {
-      FloatVector.fromArray(S, c, idx).add(v0).intoArray(c, idx);
-      FloatVector.fromArray(S, c, idx + L).add(v1).intoArray(c, idx + L);
+  /** C (mr x nr at cIdx) = or += tile. */
+  private static void flush(float[] tile, float[] c, int cIdx, int ldc, int mr, int nr,
+      boolean first) {
+    for (int r = 0; r < mr; r++) {
+      int row = cIdx + r * ldc;
+      int t = r * NR;
+      if (nr == NR) {
+        FloatVector v0 = FloatVector.fromArray(S, tile, t);
+        FloatVector v1 = FloatVector.fromArray(S, tile, t + L);
+        if (!first) {
+          v0 = v0.add(FloatVector.fromArray(S, c, row));
+          v1 = v1.add(FloatVector.fromArray(S, c, row + L));
+        }
+        v0.intoArray(c, row);
+        v1.intoArray(c, row + L);
+      } else {
+        for (int j = 0; j < nr; j++) {
+          c[row + j] = first ? tile[t + j] : tile[t + j] + c[row + j];
+        }
+      }
     }
   }
 }

@@ -1,0 +1,133 @@
+package io.ringtrain.bench;
+
+import io.ringtrain.kernels.JavaBackend;
+import io.ringtrain.model.GptConfig;
+import io.ringtrain.model.GptModel;
+import io.ringtrain.model.Rng;
+import io.ringtrain.optim.AdamW;
+import io.ringtrain.optim.GradClip;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * End-to-end training step (zero grads, forward, backward, gradient clipping, AdamW) of the
+ * pure-Java backend on random tokens: a few warm-up steps, then the median of the timed steps.
+ *
+ * <p>MFU uses nanoGPT's estimate of FLOPs per token, 6N + 12 L H Q T (N parameters of the real
+ * vocabulary, L layers, H heads, Q head size, T context), against a peak given in FLOP/s.
+ */
+public final class TrainStepBench {
+  /** Default peak: 245 GFLOP/s, about OpenBLAS sgemm on this machine's two cores. */
+  public static final double DEFAULT_PEAK_FLOPS = 245e9;
+  private static final int WARMUP_STEPS = 3;
+
+  /** A benchmark model: the GPT shape plus the batch it is timed with. */
+  public record Shape(String name, int nLayer, int nHead, int nEmbd, int context, int batch,
+      int vocab) {
+    public GptConfig config() {
+      return GptConfig.of(nLayer, nHead, nEmbd, context, vocab);
+    }
+  }
+
+  public record Result(String model, int threads, int batch, int context, long params,
+      double flopsPerToken, int steps, double msPerStep, double tokensPerSecond,
+      double flopsPerSecond, double mfu, double peakFlops, float lastLoss) {
+
+    public String toJson() {
+      return String.format(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"batch\":%d,"
+          + "\"context\":%d,\"params\":%d,\"flopsPerToken\":%.6g,\"steps\":%d,"
+          + "\"msPerStep\":%.3f,\"tokensPerSecond\":%.1f,\"flopsPerSecond\":%.6g,"
+          + "\"mfu\":%.4f,\"peakFlops\":%.6g,\"lastLoss\":%.4f}", model, threads, batch, context,
+          params, flopsPerToken, steps, msPerStep, tokensPerSecond, flopsPerSecond, mfu,
+          peakFlops, lastLoss);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "model %s threads %d: %.1f ms/step, %.0f tokens/s, "
+          + "%.2f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (N=%d, B=%d, T=%d)", model, threads,
+          msPerStep, tokensPerSecond, flopsPerSecond / 1e9, 100 * mfu, peakFlops / 1e9, params,
+          batch, context);
+    }
+  }
+
+  private TrainStepBench() {}
+
+  /** S, M or L. */
+  public static Shape shape(String model) {
+    switch (model.toUpperCase(Locale.ROOT)) {
+      case "S":
+        return new Shape("S", 4, 4, 128, 128, 16, 512);
+      case "M":
+        return new Shape("M", 6, 6, 384, 256, 8, 4096);
+      case "L":
+        return new Shape("L", 12, 12, 768, 256, 4, 50304);
+      default:
+        throw new IllegalArgumentException("unknown model '" + model + "': expected S, M or L");
+    }
+  }
+
+  public static Result run(String model, int threads, int steps) {
+    return run(model, threads, steps, DEFAULT_PEAK_FLOPS);
+  }
+
+  public static Result run(String model, int threads, int steps, double peakFlops) {
+    if (steps < 1) {
+      throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+    }
+    Shape s = shape(model);
+    GptConfig cfg = s.config();
+    int b = s.batch();
+    int t = s.context();
+    Rng rng = new Rng(1234);
+    int[] inputs = new int[b * t];
+    int[] targets = new int[b * t];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = rng.nextInt(cfg.vocabSize());
+      targets[i] = rng.nextInt(cfg.vocabSize());
+    }
+    try (JavaBackend backend = new JavaBackend(threads)) {
+      GptModel gpt = new GptModel(cfg, backend, 1);
+      AdamW opt = AdamW.gpt2(gpt.layout());
+      long[] nanos = new long[steps];
+      float loss = Float.NaN;
+      for (int i = 0; i < WARMUP_STEPS + steps; i++) {
+        long t0 = System.nanoTime();
+        gpt.zeroGrad();
+        loss = gpt.forward(inputs, targets, b, t);
+        gpt.backward();
+        GradClip.clip(backend, gpt.grads(), 1.0);
+        opt.step(backend, gpt.params(), gpt.grads(), 3e-4f);
+        long dt = System.nanoTime() - t0;
+        if (i >= WARMUP_STEPS) {
+          nanos[i - WARMUP_STEPS] = dt;
+        }
+      }
+      Arrays.sort(nanos);
+      double median = steps % 2 == 1 ? nanos[steps / 2]
+          : 0.5 * (nanos[steps / 2 - 1] + nanos[steps / 2]);
+      double seconds = median / 1e9;
+      long n = gpt.layout().paramCount();
+      double flopsPerToken = 6.0 * n + 12.0 * cfg.nLayer() * cfg.nHead() * cfg.headSize() * t;
+      double tokensPerSecond = b * t / seconds;
+      double flops = flopsPerToken * tokensPerSecond;
+      return new Result(s.name(), threads, b, t, n, flopsPerToken, steps, seconds * 1e3,
+          tokensPerSecond, flops, flops / peakFlops, peakFlops, loss);
+    }
+  }
+
+  /** Arguments: model (S|M|L) [threads] [steps] [peak FLOP/s] [--json]. */
+  public static void main(String[] args) {
+    boolean json = Arrays.asList(args).contains("--json");
+    String[] a = Arrays.stream(args).filter(x -> !x.equals("--json")).toArray(String[]::new);
+    if (a.length < 1) {
+      System.err.println("usage: TrainStepBench S|M|L [threads] [steps] [peakFlops] [--json]");
+      System.exit(2);
+    }
+    int threads = a.length > 1 ? Integer.parseInt(a[1]) : Runtime.getRuntime().availableProcessors();
+    int steps = a.length > 2 ? Integer.parseInt(a[2]) : 10;
+    double peak = a.length > 3 ? Double.parseDouble(a[3]) : DEFAULT_PEAK_FLOPS;
+    Result r = run(a[0], threads, steps, peak);
+    System.out.println(json ? r.toJson() : r.toString());
+  }
+}
