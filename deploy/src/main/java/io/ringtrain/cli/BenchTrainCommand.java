@@ -1,0 +1,42 @@
+package io.ringtrain.cli;
+
+import io.ringtrain.bench.TrainStepBench;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ringtrain bench train}: tokens/s and MFU of the training step on the S, M and L configs. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Time full training steps (forward, backward, AdamW) on random tokens; print the median tokens/s and MFU.",
+      "S: 4 layers, 4 heads, width 128, context 128, batch 16, vocab 512; M: 6, 6, 384, 256, 8, 4096;",
+      "L (GPT-2 124M): 12, 12, 768, 256, 4, 50304."
+    })
+public final class BenchTrainCommand implements Callable<Integer> {
+  @Option(names = "--model", defaultValue = "S", description = "S, M or L (default ${DEFAULT-VALUE}).")
+  String model;
+
+  @Option(names = "--threads", defaultValue = "0", description = "Compute threads (default: all cores).")
+  int threads;
+
+  @Option(names = "--steps", defaultValue = "10", description = "Timed steps after warm-up (at least 10; default ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--peak-flops", defaultValue = "245e9", description = "FLOP/s that MFU is relative to (default ${DEFAULT-VALUE}, this machine's OpenBLAS sgemm).")
+  double peak;
+
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    if (steps < 10) throw new IllegalArgumentException("--steps=" + steps + ": the median needs at least 10");
+    TrainStepBench.shape(model); // names the model when it is not S, M or L
+    TrainStepBench.Result r = TrainStepBench.run(model, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
+        steps, peak);
+    System.out.println(json ? r.toJson() : r.toString());
+    return ExitCodes.OK;
+  }
+}

@@ -1,0 +1,47 @@
+package io.ringtrain.worker;
+
+import io.ringtrain.ring.RingException;
+import io.ringtrain.ring.RingPeer;
+import io.ringtrain.train.Collective;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/** The trainer's {@link Collective} over the Netty ring: each tag is a ring bucket. */
+final class RingCollective implements Collective {
+  private final RingPeer peer;
+  private final List<CompletableFuture<Void>> pending = new ArrayList<>();
+
+  RingCollective(RingPeer peer) {
+    this.peer = peer;
+  }
+
+  @Override
+  public int rank() {
+    return peer.rank();
+  }
+
+  @Override
+  public int world() {
+    return peer.worldSize();
+  }
+
+  @Override
+  public void allReduceSum(long step, int tag, float[] data, int offset, int length) {
+    pending.add(peer.allReduce(step, tag, data, offset, length));
+  }
+
+  @Override
+  public void await(long step) throws IOException {
+    try {
+      for (CompletableFuture<Void> f : pending) f.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() instanceof RingException r ? r : e;
+      throw new IOException("all-reduce of step " + step + " failed: " + cause.getMessage(), cause);
+    } finally {
+      pending.clear();
+    }
+  }
+}
