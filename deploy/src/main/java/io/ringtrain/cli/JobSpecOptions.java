@@ -58,6 +58,11 @@ public final class JobSpecOptions {
   @Option(names = "--seed", description = "seed") Long seed;
   @Option(names = "--threads", description = "cluster.threads: compute threads per worker") Integer threads;
   @Option(names = "--backend", description = "cluster.backend: java | opencl | auto") String backend;
+  @Option(names = "--heartbeat-ms", description = "cluster.heartbeat_ms") Integer heartbeatMs;
+  @Option(names = "--failure-timeout-ms", description = "cluster.failure_timeout_ms: a silent worker is declared dead after this") Integer failureTimeoutMs;
+
+  /** Set by the launcher commands (simulate: --workers), not a flag of its own. */
+  Integer workers;
 
   /** The spec from file and flags, defaulted and validated; every bad field is named. */
   public JobSpec resolve(Configuration conf) throws IOException {
@@ -93,6 +98,9 @@ public final class JobSpecOptions {
     if (keepLast != null) c.setKeepLast(keepLast);
     if (threads != null) b.getClusterBuilder().setThreads(threads);
     if (backend != null) b.getClusterBuilder().setBackend(backend);
+    if (heartbeatMs != null) b.getClusterBuilder().setHeartbeatMs(heartbeatMs);
+    if (failureTimeoutMs != null) b.getClusterBuilder().setFailureTimeoutMs(failureTimeoutMs);
+    if (workers != null) b.getClusterBuilder().setWorkers(workers);
     return JobSpecs.resolve(b.build(), specFile == null ? "(from flags)" : specFile.toString());
   }
 

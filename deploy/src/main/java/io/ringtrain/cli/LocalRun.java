@@ -1,8 +1,10 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.kernels.Backend;
+import io.ringtrain.launch.LocalCluster;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
@@ -22,11 +24,14 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-/** A job in this JVM: {@code train} starts one, {@code resume} continues one from a checkpoint. */
+/**
+ * A job on this machine: in this JVM when it has one worker, as a local cluster of worker JVMs
+ * when it has more. {@code train} and {@code simulate} start one; {@code resume} continues one.
+ */
 final class LocalRun {
   private LocalRun() {}
 
-  static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out) throws IOException {
+  static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out) throws Exception {
     Configuration conf = FileSystems.configuration();
     Path runDir = new Path(spec.getOut());
     FileSystem fs = runDir.getFileSystem(conf);
@@ -43,22 +48,40 @@ final class LocalRun {
     }
     TrainingPlan plan = TrainingPlan.of(spec);
     out.println(plan.describe());
-    try (TrainingData data = TrainingData.open(spec, conf);
-         Backend backend = Backends.create(spec.getCluster(), out);
-         MetricsLog metrics = MetricsLog.open(fs, runDir, resumeFrom == null ? -1 : resumeFrom.manifest().getStep())) {
-      Trainer trainer = new Trainer(spec, backend, Collective.single(), data.train(), data.val(), fs, runDir, resumeFrom);
-      if (resumeFrom != null) out.println("resumed from " + resumeFrom.dir() + " at step " + trainer.step());
+    try (MetricsLog metrics = MetricsLog.open(fs, runDir, resumeFrom == null ? -1 : resumeFrom.manifest().getStep())) {
       RunReporter reporter = new RunReporter(out, metrics, TrainingPlan.flopsPerToken(spec.getModel()),
           spec.getSchedule().getLogInterval());
+      if (spec.getCluster().getWorkers() > 1) {
+        TrainingData.open(spec, conf).close(); // bad data is reported here, once, not by every worker
+        JobOutcome outcome = LocalCluster.run(spec, resumeFrom != null, reporter, out);
+        if (!outcome.ok()) {
+          throw new UserFacingFailure(ExitCodes.FAILED, "job stopped: " + outcome.reason() + lastCheckpoint(fs, runDir));
+        }
+      } else {
+        inProcess(spec, resumeFrom, conf, fs, runDir, reporter, out);
+      }
+    }
+    out.println("done: " + plan.steps() + " steps, " + plan.tokens() + " tokens; run directory " + runDir);
+    return ExitCodes.OK;
+  }
+
+  private static void inProcess(JobSpec spec, Checkpoints.Loaded resumeFrom, Configuration conf, FileSystem fs,
+      Path runDir, RunReporter reporter, PrintStream out) throws IOException {
+    try (TrainingData data = TrainingData.open(spec, conf);
+         Backend backend = Backends.create(spec.getCluster(), out)) {
+      Trainer trainer = new Trainer(spec, backend, Collective.single(), data.train(), data.val(), fs, runDir, resumeFrom);
+      if (resumeFrom != null) out.println("resumed from " + resumeFrom.dir() + " at step " + trainer.step());
       try {
         trainer.run(reporter);
       } catch (TrainingDivergedException e) {
-        Optional<Path> last = Checkpoints.latest(fs, runDir);
-        throw new UserFacingFailure(ExitCodes.FAILED, e.getMessage()
-            + (last.isPresent() ? " (last good checkpoint: " + last.get() + ")" : " (no checkpoint was written yet)"));
+        throw new UserFacingFailure(ExitCodes.FAILED, e.getMessage() + lastCheckpoint(fs, runDir));
       }
-      out.println("done: " + trainer.step() + " steps, " + trainer.tokensSeen() + " tokens; run directory " + runDir);
     }
-    return ExitCodes.OK;
+  }
+
+  private static String lastCheckpoint(FileSystem fs, Path runDir) throws IOException {
+    Optional<Path> last = Checkpoints.latest(fs, runDir);
+    return last.isPresent() ? " (last good checkpoint: " + last.get() + "; `ringtrain resume " + runDir
+        + "` continues from it)" : " (no checkpoint was written yet)";
   }
 }

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       TokenizeCommand.class,
       TrainCommand.class,
+      SimulateCommand.class,
       ResumeCommand.class,
       EvalCommand.class,
       SampleCommand.class,

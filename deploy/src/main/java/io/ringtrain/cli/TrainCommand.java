@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.data.FileSystems;
+import io.ringtrain.proto.JobSpec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,6 +20,17 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return LocalRun.run(job.resolve(FileSystems.configuration()), null, System.out);
+    JobSpec spec = job.resolve(FileSystems.configuration());
+    int workers = spec.getCluster().getWorkers();
+    if (workers > 1) {
+      // One JVM, same global batch: each of the spec's workers becomes a micro-batch of accumulation.
+      System.out.println("train: one JVM for a spec of " + workers + " workers: accumulating " + workers
+          + " micro-batches per step instead");
+      spec = spec.toBuilder()
+          .setCluster(spec.getCluster().toBuilder().setWorkers(1))
+          .setSchedule(spec.getSchedule().toBuilder().setGradAccum(spec.getSchedule().getGradAccum() * workers))
+          .build();
+    }
+    return LocalRun.run(spec, null, System.out);
   }
 }

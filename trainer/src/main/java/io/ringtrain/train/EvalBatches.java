@@ -14,17 +14,27 @@ public final class EvalBatches {
   private final int batch;
   private final int seqLen;
   private final int batches;
+  private final int chunksPerBatch;
   private final int[] window;
   private final int[] inputs;
   private final int[] targets;
 
-  /** At most {@code wanted} batches: fewer when the shards are shorter; none is an error. */
+  /** Batches of {@code batch} sequences: what {@code ringtrain eval} scores. */
   public EvalBatches(ShardSet shards, int batch, int seqLen, int wanted) {
-    long fit = (shards.tokens() - 1) / ((long) batch * seqLen);
+    this(shards, batch, seqLen, wanted, 1);
+  }
+
+  /**
+   * At most {@code wanted} batches of {@code chunksPerBatch × batch} sequences: fewer when the
+   * shards are shorter; none is an error.
+   */
+  public EvalBatches(ShardSet shards, int batch, int seqLen, int wanted, int chunksPerBatch) {
+    long fit = (shards.tokens() - 1) / ((long) chunksPerBatch * batch * seqLen);
     if (fit < 1) {
       throw new IllegalArgumentException("evaluation shards hold " + shards.tokens() + " tokens: fewer than one batch of "
-          + batch + " sequences of " + (seqLen + 1) + " tokens");
+          + (long) chunksPerBatch * batch + " sequences of " + (seqLen + 1) + " tokens");
     }
+    this.chunksPerBatch = chunksPerBatch;
     this.shards = shards;
     this.batch = batch;
     this.seqLen = seqLen;
@@ -38,10 +48,20 @@ public final class EvalBatches {
     return batches;
   }
 
-  /** Mean loss of batch {@code k}. */
+  public int chunksPerBatch() {
+    return chunksPerBatch;
+  }
+
+  /** Mean loss of batch {@code k} (one chunk). */
   public double loss(GptModel model, int k) throws IOException {
+    return loss(model, k, 0);
+  }
+
+  /** Mean loss of chunk {@code c} of batch {@code k}. */
+  public double loss(GptModel model, int k, int c) throws IOException {
+    long first = ((long) k * chunksPerBatch + c) * batch;
     for (int b = 0; b < batch; b++) {
-      long start = ((long) k * batch + b) * seqLen;
+      long start = (first + b) * seqLen;
       shards.read(start, seqLen + 1, window, 0);
       System.arraycopy(window, 0, inputs, b * seqLen, seqLen);
       System.arraycopy(window, 1, targets, b * seqLen, seqLen);

@@ -76,7 +76,9 @@ public final class Trainer {
     this.batch = spec.getData().getBatchSize();
     this.seqLen = m.getBlockSize();
     this.loader = new DataLoader(train, collective.rank(), collective.world(), batch, seqLen, spec.getSeed());
-    this.eval = val == null ? null : new EvalBatches(val, batch, seqLen, spec.getSchedule().getEvalBatches());
+    int accum = spec.getSchedule().getGradAccum();
+    this.eval = val == null ? null
+        : new EvalBatches(val, batch, seqLen, spec.getSchedule().getEvalBatches(), collective.world() * accum);
     this.inputs = new int[batch * seqLen];
     this.targets = new int[batch * seqLen];
     if (resumeFrom != null) restore(resumeFrom);
@@ -162,16 +164,21 @@ public final class Trainer {
         (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6);
   }
 
-  /** Mean loss over the evaluation batches, shared out over the ranks and summed back. */
+  /**
+   * Mean loss over the evaluation batches, each of the global batch's size: every rank scores its
+   * own chunks of each, as it would train on them, and the sums are added up over the ranks.
+   */
   public double validationLoss() throws IOException {
-    float[] sums = new float[2];
-    for (int k = collective.rank(); k < eval.batches(); k += collective.world()) {
-      sums[0] += (float) eval.loss(model, k);
-      sums[1] += 1;
+    int accum = spec.getSchedule().getGradAccum();
+    float[] sum = new float[1];
+    for (int k = 0; k < eval.batches(); k++) {
+      for (int c = collective.rank() * accum; c < (collective.rank() + 1) * accum; c++) {
+        sum[0] += (float) eval.loss(model, k, c);
+      }
     }
-    collective.allReduceSum(step, EVAL_TAG, sums, 0, 2);
+    collective.allReduceSum(step, EVAL_TAG, sum, 0, 1);
     collective.await(step);
-    return sums[0] / sums[1];
+    return sum[0] / ((double) eval.batches() * eval.chunksPerBatch());
   }
 
   /** Rank 0 writes the checkpoint (every rank holds the same state); returns its dir, or null. */
