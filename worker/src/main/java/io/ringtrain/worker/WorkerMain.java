@@ -100,7 +100,8 @@ public final class WorkerMain {
             public void onStep(StepResult r) {
               client.report(StepReport.newBuilder().setRank(a.getRank()).setStep(r.step()).setTotalSteps(r.totalSteps())
                   .setLoss(r.loss()).setLr(r.lr()).setGradNorm(r.gradNorm()).setTokens(r.tokens())
-                  .setTokensSeen(r.tokensSeen()).setComputeMs(r.computeMs()).setAllreduceMs(r.syncMs()).build());
+                  .setTokensSeen(r.tokensSeen()).setComputeMs(r.computeMs()).setAllreduceMs(r.syncMs())
+                  .setParamsDigest(r.paramsDigest()).build());
             }
 
             @Override
