@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.corpus.CorpusSharder;
+import io.ringtrain.corpus.MalformedCorpusException;
 import io.ringtrain.corpus.TextCorpus;
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.progress.ProgressLine;
@@ -100,6 +101,9 @@ public final class TokenizeCommand implements Callable<Integer> {
         reading.update(corpus.bytesRead(), corpus.totalBytes(), "reading the tokenizer's training text");
       }, trainBytes);
       reading.finish(corpus.bytesRead(), corpus.totalBytes(), "read " + ProgressLine.human(sample.size()) + " bytes of text");
+      if (sample.size() == 0) {
+        throw new MalformedCorpusException("input " + input + " holds no documents (it is empty, or every line is blank)");
+      }
       long start = System.nanoTime();
       bpe = BpeTrainer.train(sample.toByteArray(), vocabSize);
       double secs = (System.nanoTime() - start) / 1e9;

@@ -1,0 +1,41 @@
+package io.ringtrain.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** Runs {@code ringtrain} in this JVM as a user would, capturing exit code, stdout and stderr. */
+final class Cli {
+  record Result(int code, String out, String err) {
+    String all() {
+      return out + err;
+    }
+  }
+
+  /** The demo corpus the build unpacked (generate-resources runs before the tests). */
+  static Path demoCorpus() {
+    return Path.of(System.getProperty("ringtrain.root", ".")).resolve(DemoCommand.CORPUS);
+  }
+
+  static synchronized Result run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    StringWriter err = new StringWriter();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+      int code = RingtrainCommand.commandLine().setErr(new PrintWriter(err, true)).execute(args);
+      return new Result(code, out.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8) + err);
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private Cli() {}
+}
