@@ -59,7 +59,7 @@ public final class DemoCommand implements Callable<Integer> {
     } else {
       code = RingtrainCommand.commandLine().execute("train", "--data", data.toString(), "--out", run.toString(),
           "--layers", "4", "--heads", "4", "--width", "128", "--context", "128", "--batch", "16",
-          "--steps", Integer.toString(steps), "--eval-interval", "50", "--log-interval", "10",
+          "--steps", Integer.toString(steps), "--eval-interval", "50", "--log-interval", "10", "--lr", "0.004",
           "--threads", Integer.toString(threads > 0 ? threads : Runtime.getRuntime().availableProcessors()));
     }
     if (code != ExitCodes.OK) return code;

@@ -140,6 +140,35 @@ class PipelineTest {
     assertEquals(whole, losses(crashed.toString()), "resumed losses differ from the uninterrupted run's");
   }
 
+  /**
+   * A model that learned only token frequencies would score the unigram entropy of the validation
+   * tokens; context must take a real model well below it within a short run.
+   */
+  @Test
+  @Order(3)
+  void shortRunOnRealTextFallsWellBelowTheUnigramEntropy() throws Exception {
+    String out = tmp.resolve("learn").toString();
+    Cli.Result r = Cli.run("train", "--data", data(), "--out", out, "--layers", "2", "--heads", "2", "--width", "64",
+        "--context", "64", "--batch", "8", "--steps", "400", "--eval-interval", "400", "--eval-batches", "4",
+        "--lr", "0.006", "--threads", "2", "--checkpoints", "1");
+    assertEquals(0, r.code(), r.all());
+    double unigram;
+    try (ShardSet val = ShardSet.open(data() + "/val_*.bin", FileSystems.configuration())) {
+      int[] ids = new int[(int) val.tokens()];
+      val.read(0, ids.length, ids, 0);
+      double[] counts = new double[512];
+      for (int id : ids) counts[id]++;
+      unigram = 0;
+      for (double c : counts) if (c > 0) unigram -= c / ids.length * Math.log(c / ids.length);
+    }
+    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    double valLoss = MetricsLog.read(fs, new org.apache.hadoop.fs.Path(out, "metrics.jsonl")).stream()
+        .filter(o -> o.get("type").getAsString().equals("val")).reduce((a, b) -> b).orElseThrow()
+        .get("val_loss").getAsDouble();
+    System.out.printf("unigram entropy %.3f nats, validation loss after 400 steps %.3f%n", unigram, valLoss);
+    assertTrue(valLoss < unigram - 0.4, "val loss " + valLoss + " vs unigram entropy " + unigram);
+  }
+
   static List<Double> losses(String runDir) throws IOException {
     FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
     List<Double> l = new ArrayList<>();
