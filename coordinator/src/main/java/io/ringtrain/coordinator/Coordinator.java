@@ -175,7 +175,10 @@ public final class Coordinator implements AutoCloseable {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.warning("control connection " + ctx.channel().remoteAddress() + ": " + cause);
+      // A reset connection is a dead worker, reported by channelInactive; anything else is worth a line.
+      if (!(cause instanceof java.io.IOException)) {
+        LOG.warning("control connection " + ctx.channel().remoteAddress() + ": " + cause);
+      }
       ctx.close();
     }
   }

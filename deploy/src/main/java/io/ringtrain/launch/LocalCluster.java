@@ -73,9 +73,7 @@ public final class LocalCluster {
         pump(p, "worker " + i + " (pid " + p.pid() + ")", out);
         // A worker that dies before joining never reaches the coordinator: end the rendezvous at once.
         p.onExit().thenAccept(x -> {
-          if (x.exitValue() != 0) {
-            coordinator.stop(1, "worker " + x.pid() + " exited with code " + x.exitValue());
-          }
+          if (x.exitValue() != 0) coordinator.stop(1, "worker JVM " + x.pid() + " " + describeExit(x.exitValue()));
         });
       }
       JobOutcome outcome = coordinator.outcome().get();
@@ -95,6 +93,17 @@ public final class LocalCluster {
         // the hook is running: it destroys the workers itself
       }
     }
+  }
+
+  /** Exit codes above 128 are deaths by signal, as shells report them. */
+  static String describeExit(int code) {
+    return switch (code) {
+      case 137 -> "was killed (SIGKILL, exit code 137)";
+      case 143 -> "was terminated (SIGTERM, exit code 143)";
+      case 134 -> "aborted (SIGABRT, exit code 134)";
+      default -> code > 128 ? "died from signal " + (code - 128) + " (exit code " + code + ")"
+          : "exited with code " + code;
+    };
   }
 
   private static Process start(JobSpec spec, int port, String jobId, String secret, boolean resume) throws IOException {

@@ -1,0 +1,102 @@
+package io.ringtrain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `simulate`: real worker JVMs, a real ring on 127.0.0.1, a real coordinator. */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class LocalClusterTest {
+  @TempDir static Path tmp;
+
+  @BeforeAll
+  static void tokenize() throws Exception {
+    Path corpus = tmp.resolve("head.txt");
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(
+            new GZIPInputStream(Files.newInputStream(Cli.demoCorpus())), StandardCharsets.UTF_8));
+         OutputStream out = Files.newOutputStream(corpus)) {
+      for (int i = 0; i < 400; i++) out.write((r.readLine() + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Cli.Result r = Cli.run("tokenize", "--input", corpus.toString(), "--output", tmp.resolve("data").toString(),
+        "--vocab-size", "300");
+    assertEquals(0, r.code(), r.all());
+  }
+
+  static String[] job(String command, String out, int batch, long steps, String... more) {
+    List<String> args = new java.util.ArrayList<>(List.of(command, "--data", tmp.resolve("data").toString(), "--out",
+        tmp.resolve(out).toString(), "--layers", "2", "--heads", "2", "--width", "32", "--context", "32", "--batch",
+        Integer.toString(batch), "--steps", Long.toString(steps), "--threads", "1", "--seed", "11",
+        "--eval-interval", "3", "--eval-batches", "2", "--log-interval", "1"));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  @ParameterizedTest(name = "{0} workers")
+  @ValueSource(ints = {2, 4})
+  void workersWithBatchBMatchOneProcessWithBatchNB(int workers) throws Exception {
+    int global = 8;
+    Cli.Result one = Cli.run(job("train", "one-" + workers, global, 6));
+    assertEquals(0, one.code(), one.all());
+    String[] sim = job("simulate", "sim-" + workers, global / workers, 6);
+    String[] withWorkers = java.util.stream.Stream.concat(java.util.Arrays.stream(sim),
+        java.util.stream.Stream.of("--workers", Integer.toString(workers))).toArray(String[]::new);
+    Cli.Result many = Cli.run(withWorkers);
+    // The coordinator also checks every step that all ranks hold bit-identical parameters.
+    assertEquals(0, many.code(), many.all());
+    List<Double> a = PipelineTest.losses(tmp.resolve("one-" + workers).toString());
+    List<Double> b = PipelineTest.losses(tmp.resolve("sim-" + workers).toString());
+    assertEquals(6, a.size());
+    assertEquals(6, b.size());
+    for (int i = 0; i < 6; i++) {
+      assertEquals(a.get(i), b.get(i), 1e-5 * a.get(i), "step " + (i + 1) + ": " + a + " vs " + b);
+    }
+  }
+
+  static List<ProcessHandle> workerProcesses() {
+    return ProcessHandle.current().descendants()
+        .filter(p -> p.info().commandLine().orElse("").contains("io.ringtrain.worker.WorkerMain")).toList();
+  }
+
+  @Test
+  void killedWorkerStopsTheJobWithinTheTimeoutAndLeavesNoOrphans() throws Exception {
+    String[] sim = job("simulate", "killed", 2, 100_000, "--workers", "2", "--heartbeat-ms", "300",
+        "--failure-timeout-ms", "3000");
+    CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> Cli.run(sim));
+    Path metrics = tmp.resolve("killed/metrics.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!(Files.exists(metrics) && Files.readString(metrics).contains("\"step\":2,"))) {
+      assertTrue(System.nanoTime() < deadline, "the job never reached step 2");
+      Thread.sleep(100);
+    }
+    List<ProcessHandle> workers = workerProcesses();
+    assertEquals(2, workers.size(), "worker JVMs: " + workers);
+    long killedAt = System.nanoTime();
+    workers.get(0).destroyForcibly(); // SIGKILL: no goodbye on the ring or the control plane
+    Cli.Result r = run.get(60, TimeUnit.SECONDS);
+    long ms = (System.nanoTime() - killedAt) / 1_000_000;
+    assertEquals(1, r.code(), r.all());
+    assertTrue(r.err().contains("job stopped") && (r.err().contains("was killed (SIGKILL")
+        || r.err().contains("disconnected") || r.err().contains("presumed dead")), r.err());
+    // The surviving worker was told why, and said so before it exited.
+    assertTrue(r.out().matches("(?s).*\\[worker \\d \\(pid \\d+\\)\\] ringtrain worker: worker rank \\d stopped: .*"), r.out());
+    assertTrue(ms < 3000 + 5000, "stopped " + ms + " ms after the kill");
+    for (ProcessHandle w : workers) w.onExit().get(10, TimeUnit.SECONDS);
+    assertTrue(workerProcesses().isEmpty(), "orphan workers: " + workerProcesses());
+  }
+}
