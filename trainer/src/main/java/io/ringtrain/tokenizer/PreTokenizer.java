@@ -94,17 +94,18 @@ public final class PreTokenizer {
   /**
    * Whether a piece starts at {@code p} no matter what precedes {@code p - 1}, so a buffer may be
    * cut at {@code p} and both halves split on their own with the same result as the whole. It
-   * holds after a newline followed by a visible ASCII character, and at a space that sits between
-   * a visible ASCII character and an ASCII letter (the space begins the next word). Requires
-   * {@code 0 < p} and {@code p + 1 < to}, where {@code to} ends the valid bytes.
+   * holds for a newline between two visible ASCII characters (a trailing whitespace run would be
+   * split differently at the end of a buffer, so the newline must stand alone), and at a space
+   * that sits between a visible ASCII character and an ASCII letter (the space begins the next
+   * word). Requires {@code 1 < p} and {@code p + 1 < to}, where {@code to} ends the valid bytes.
    */
   static boolean isSafeCut(byte[] b, int p) {
     int before = b[p - 1];
     int at = b[p];
     if (before == '\n') {
-      return at > ' ' && at < 0x7f;
+      return isVisibleAscii(at) && isVisibleAscii(b[p - 2]);
     }
-    return at == ' ' && before > ' ' && before < 0x7f && isAsciiLetter(b[p + 1]);
+    return at == ' ' && isVisibleAscii(before) && isAsciiLetter(b[p + 1]);
   }
 
   /**
@@ -112,12 +113,16 @@ public final class PreTokenizer {
    * Used to chunk large inputs for streaming and for parallel work.
    */
   static int lastSafeCut(byte[] b, int from, int to) {
-    for (int p = to - 2; p > from; p--) {
+    for (int p = to - 2; p > Math.max(from, 1); p--) {
       if (isSafeCut(b, p)) {
         return p;
       }
     }
     return -1;
+  }
+
+  private static boolean isVisibleAscii(int c) {
+    return c > ' ' && c < 0x7f;
   }
 
   private static boolean isAsciiLetter(byte c) {
