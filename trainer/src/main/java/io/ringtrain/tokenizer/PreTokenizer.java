@@ -82,11 +82,19 @@ public final class PreTokenizer {
       return spaceRunEnd(b, start, i, limit, to);
     }
     while (i < limit) {
-      int cur = charAt(b, i, to);
-      if ((cur & 7) != cls || i + (cur >>> 3) > limit) {
-        break;
+      byte x = b[i];
+      if (x >= 0) {
+        if (ASCII[x] != cls) {
+          break;
+        }
+        i++;
+      } else {
+        int cur = charAt(b, i, to);
+        if ((cur & 7) != cls || i + (cur >>> 3) > limit) {
+          break;
+        }
+        i += cur >>> 3;
       }
-      i += cur >>> 3;
     }
     return i;
   }
