@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.stream.IntStream;
 
 /**
@@ -109,6 +110,7 @@ public final class ByteLevelBpe {
 
   /** Encodes {@code text[from, to)}; never yields {@link #endOfText()}. */
   public int[] encode(byte[] text, int from, int to) {
+    Objects.checkFromToIndex(from, to, text.length);
     IntList out = new IntList((to - from) / 3);
     encoders.get().encode(text, from, to, out);
     return out.toArray();
