@@ -110,6 +110,31 @@ class ByteLevelBpeTest {
   }
 
   @Test
+  void pieceCacheSurvivesGrowingAndStartingOver() {
+    // 600,000 distinct pieces: more than the cache holds, so it grows and then starts over.
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 600_000; i++) {
+      sb.append(' ').append(i);
+    }
+    int[] whole = bpe.encode(sb.toString());
+    ByteLevelBpe fresh = new ByteLevelBpe(merges(true), merges(false));
+    IntList expected = new IntList(whole.length);
+    for (int i = 0; i < 600_000; i++) {
+      int[] ids = fresh.encode(" " + i);
+      expected.addAll(ids, 0, ids.length);
+    }
+    assertArrayEquals(expected.toArray(), whole);
+  }
+
+  private static int[] merges(boolean left) {
+    int[] m = new int[bpe.mergeCount()];
+    for (int r = 0; r < m.length; r++) {
+      m[r] = left ? bpe.mergeLeft(r) : bpe.mergeRight(r);
+    }
+    return m;
+  }
+
+  @Test
   void tokenBytesConcatenateTheirMerge() {
     for (int r = 0; r < bpe.mergeCount(); r += 97) {
       byte[] l = bpe.tokenBytes(bpe.mergeLeft(r));
