@@ -40,7 +40,9 @@ public final class ByteLevelBpe {
    * {@code r}.
    *
    * @throws IllegalArgumentException if a merge refers to a token not yet defined (not below
-   *     {@code 256 + r}), repeats an earlier pair, or there are too many for uint16 ids
+   *     {@code 256 + r}), repeats an earlier pair, makes a token longer than
+   *     {@link PreTokenizer#MAX_PIECE} bytes (encoding could never produce it, and the check bounds
+   *     the memory a hostile file can claim), or there are too many for uint16 ids
    */
   public ByteLevelBpe(int[] left, int[] right) {
     if (left.length != right.length) {
@@ -60,6 +62,11 @@ public final class ByteLevelBpe {
       if (a < 0 || a >= 256 + r || c < 0 || c >= 256 + r) {
         throw new IllegalArgumentException("merge " + r + " is (" + a + ", " + c
             + "); its ids must be tokens defined before it, 0.." + (255 + r));
+      }
+      if (tokens[a].length + tokens[c].length > PreTokenizer.MAX_PIECE) {
+        throw new IllegalArgumentException("merge " + r + " is (" + a + ", " + c + "), a token of "
+            + (tokens[a].length + tokens[c].length) + " bytes; no piece is longer than "
+            + PreTokenizer.MAX_PIECE + " bytes");
       }
       byte[] joined = Arrays.copyOf(tokens[a], tokens[a].length + tokens[c].length);
       System.arraycopy(tokens[c], 0, joined, tokens[a].length, tokens[c].length);

@@ -153,5 +153,18 @@ class ByteLevelBpeTest {
     IllegalArgumentException repeated = assertThrows(IllegalArgumentException.class,
         () -> new ByteLevelBpe(new int[] {97, 97}, new int[] {98, 98}));
     assertTrue(repeated.getMessage().contains("repeats"), repeated.getMessage());
+    // A chain of merges that grows one token byte by byte past the longest possible piece.
+    int[] left = new int[PreTokenizer.MAX_PIECE];
+    int[] right = new int[PreTokenizer.MAX_PIECE];
+    left[0] = 'a';
+    right[0] = 'a';
+    for (int r = 1; r < left.length; r++) {
+      left[r] = 255 + r;
+      right[r] = 'a';
+    }
+    IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+        () -> new ByteLevelBpe(left, right));
+    assertTrue(tooLong.getMessage().contains("merge 255 is (510, 97), a token of 257 bytes"),
+        tooLong.getMessage());
   }
 }
