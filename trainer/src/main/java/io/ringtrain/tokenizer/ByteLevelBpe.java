@@ -21,7 +21,7 @@ import java.util.stream.IntStream;
  *
  * <p>Text is first split by {@link PreTokenizer} (GPT-2's pattern, on bytes), then each piece is
  * merged on its own. Instances are immutable and thread-safe; each thread encodes with its own
- * cache. Persisted as JSON by {@link #save} (format in {@link BpeJson}).
+ * cache. Persisted as JSON by {@link #save} (format in the package documentation).
  */
 public final class ByteLevelBpe {
   /** The end-of-text marker's text; {@link #decode} writes it for {@link #endOfText()}. */
@@ -177,7 +177,7 @@ public final class ByteLevelBpe {
     return new String(decode(ids), StandardCharsets.UTF_8);
   }
 
-  /** Writes the tokenizer as JSON (see {@link BpeJson}). */
+  /** Writes the tokenizer as JSON (format in the package documentation). */
   public void save(Path file) throws IOException {
     Files.writeString(file, BpeJson.write(this), StandardCharsets.UTF_8);
   }
