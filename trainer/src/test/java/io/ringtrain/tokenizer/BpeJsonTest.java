@@ -42,12 +42,15 @@ class BpeJsonTest {
 
   @Test
   void malformedFilesNameTheProblem() {
-    assertFails("not json at all", "not a JSON object");
-    assertFails("[1, 2]", "not a JSON object");
+    assertFails("not json at all", "not valid JSON: expected a value at offset 0");
+    assertFails(VALID + "}", "not valid JSON: expected end of input at offset " + VALID.length());
+    assertFails(VALID.replace("[97, 98]", "[97 98]"), "not valid JSON: expected ']'");
+    assertFails("[1, 2]", "the top level is [1, 2], not a JSON object");
+    assertFails(VALID.replace("\"byte-level-bpe\"", "3"), "\"type\" is 3, expected a string");
     assertFails(VALID.replace("byte-level-bpe", "wordpiece"), "\"type\" is \"wordpiece\"");
     assertFails(VALID.replace("\"version\": 1", "\"version\": 2"), "\"version\" is 2");
     assertFails(VALID.replace("\"merges\"", "\"merged\""), "\"merges\" is missing");
-    assertFails(VALID.replace("[256, 99]", "[256]"), "merge 1 is [256");
+    assertFails(VALID.replace("[256, 99]", "[256]"), "merge 1 is [256], expected a pair");
     assertFails(VALID.replace("[256, 99]", "[256, 9.5]"), "merge 1 has 9.5");
     assertFails(VALID.replace("[256, 99]", "[300, 99]"), "merge 1 is (300, 99)");
     assertFails(VALID.replace("[256, 99]", "[97, 98]"), "repeats the pair (97, 98)");
