@@ -13,11 +13,11 @@ package io.ringtrain.tokenizer;
  * which is what the regex would do with the U+FFFD a lenient decoder puts in its place. The
  * pieces always tile the input exactly, so the split can never lose a byte.
  *
- * <p>Classes follow the Unicode properties the original {@code regex} module used: {@code \p{L}} is
- * {@link Character#isLetter}, {@code \p{N}} the Nd, Nl and No categories, {@code \s} the
- * White_Space property (which, unlike {@code java.util.regex}'s default {@code \s}, includes
- * U+0085, U+00A0, U+2000..U+200A, U+3000 and the other Unicode spaces). Only U+0020 attaches to a
- * following word, as in the pattern's {@code " ?"}.
+ * <p>Classes follow Unicode properties, as tiktoken's Rust regex applies GPT-2's pattern:
+ * {@code \p{L}} is {@link Character#isLetter}, {@code \p{N}} the Nd, Nl and No categories,
+ * {@code \s} the White_Space property (which, unlike {@code java.util.regex}'s default {@code \s},
+ * includes U+0085, U+00A0, U+2000..U+200A, U+3000 and the other Unicode spaces, and excludes
+ * U+001C..U+001F). Only U+0020 attaches to a following word, as in the pattern's {@code " ?"}.
  */
 public final class PreTokenizer {
   static final int LETTER = 1;
@@ -77,7 +77,7 @@ public final class PreTokenizer {
         i += after >>> 3;
       }
     }
-    int limit = Math.min(to, start + MAX_PIECE);
+    int limit = to - start > MAX_PIECE ? start + MAX_PIECE : to;
     if (cls == SPACE) {
       return spaceRunEnd(b, start, i, limit, to);
     }
