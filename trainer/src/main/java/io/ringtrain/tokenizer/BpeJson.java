@@ -1,9 +1,5 @@
 package io.ringtrain.tokenizer;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
-import com.google.protobuf.util.JsonFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -31,9 +27,7 @@ import java.util.Map;
  * token's id are redundant on purpose: a truncated or hand-edited file fails loudly instead of
  * shifting every id. Reading checks every field and names the first one that is wrong.
  *
- * <p>Parsing goes through protobuf's {@code JsonFormat} into a {@code Struct}: a strict JSON
- * parser that the trainer module already compiles against (Gson is only on its runtime path).
- * Numbers arrive as doubles, exact for every id below 2^53.
+ * <p>Parsing goes through {@link JsonTree}; numbers arrive as doubles, exact for every id.
  */
 final class BpeJson {
   static final String TYPE = "byte-level-bpe";
@@ -60,13 +54,16 @@ final class BpeJson {
   }
 
   static ByteLevelBpe read(String json, String source) throws TokenizerFormatException {
-    Struct.Builder builder = Struct.newBuilder();
+    Object parsed;
     try {
-      JsonFormat.parser().merge(json, builder);
-    } catch (InvalidProtocolBufferException | RuntimeException e) {
-      throw new TokenizerFormatException(source + ": not a JSON object: " + e.getMessage(), e);
+      parsed = JsonTree.parse(json);
+    } catch (IllegalArgumentException e) {
+      throw new TokenizerFormatException(source + ": not valid JSON: " + e.getMessage(), e);
     }
-    Map<String, Value> root = builder.getFieldsMap();
+    if (!(parsed instanceof Map)) {
+      throw fail(source, "the top level is " + show(parsed) + ", not a JSON object");
+    }
+    Map<?, ?> root = (Map<?, ?>) parsed;
     String type = string(root, "type", source);
     if (!TYPE.equals(type)) {
       throw fail(source, "\"type\" is \"" + type + "\", expected \"" + TYPE + "\"");
@@ -80,20 +77,19 @@ final class BpeJson {
       throw fail(source, "\"pre_tokenizer\" is \"" + string(root, "pre_tokenizer", source)
           + "\", expected \"" + PRE_TOKENIZER + "\"");
     }
-    Value mergesValue = root.get("merges");
-    if (mergesValue == null || !mergesValue.hasListValue()) {
+    if (!(root.get("merges") instanceof List)) {
       throw fail(source, "\"merges\" is missing or not an array");
     }
-    List<Value> merges = mergesValue.getListValue().getValuesList();
+    List<?> merges = (List<?>) root.get("merges");
     int[] left = new int[merges.size()];
     int[] right = new int[merges.size()];
     for (int r = 0; r < merges.size(); r++) {
-      Value m = merges.get(r);
-      if (!m.hasListValue() || m.getListValue().getValuesCount() != 2) {
+      Object m = merges.get(r);
+      if (!(m instanceof List) || ((List<?>) m).size() != 2) {
         throw fail(source, "merge " + r + " is " + show(m) + ", expected a pair [left id, right id]");
       }
-      left[r] = integer(m.getListValue().getValues(0), "merge " + r, source);
-      right[r] = integer(m.getListValue().getValues(1), "merge " + r, source);
+      left[r] = integer(((List<?>) m).get(0), "merge " + r, source);
+      right[r] = integer(((List<?>) m).get(1), "merge " + r, source);
     }
     ByteLevelBpe bpe;
     try {
@@ -112,14 +108,13 @@ final class BpeJson {
     return bpe;
   }
 
-  private static void checkSpecialTokens(Map<String, Value> root, ByteLevelBpe bpe,
-      String source) throws TokenizerFormatException {
-    Value special = root.get("special_tokens");
-    if (special == null || !special.hasStructValue()) {
+  private static void checkSpecialTokens(Map<?, ?> root, ByteLevelBpe bpe, String source)
+      throws TokenizerFormatException {
+    if (!(root.get("special_tokens") instanceof Map)) {
       throw fail(source, "\"special_tokens\" is missing or not an object");
     }
-    Map<String, Value> tokens = special.getStructValue().getFieldsMap();
-    for (Map.Entry<String, Value> e : tokens.entrySet()) {
+    Map<?, ?> tokens = (Map<?, ?>) root.get("special_tokens");
+    for (Map.Entry<?, ?> e : tokens.entrySet()) {
       if (!ByteLevelBpe.END_OF_TEXT.equals(e.getKey())) {
         throw fail(source, "unknown special token \"" + e.getKey() + "\"; only "
             + ByteLevelBpe.END_OF_TEXT + " is supported");
@@ -135,19 +130,20 @@ final class BpeJson {
     }
   }
 
-  private static String string(Map<String, Value> root, String field, String source)
+  private static String string(Map<?, ?> root, String field, String source)
       throws TokenizerFormatException {
-    Value v = root.get(field);
-    if (v == null || !v.hasStringValue()) {
-      throw fail(source, "\"" + field + "\" is missing or not a string");
+    Object v = root.get(field);
+    if (!(v instanceof String)) {
+      throw fail(source, "\"" + field + "\" is " + (v == null ? "missing" : show(v))
+          + ", expected a string");
     }
-    return v.getStringValue();
+    return (String) v;
   }
 
-  private static int integer(Value v, String what, String source)
+  private static int integer(Object v, String what, String source)
       throws TokenizerFormatException {
-    if (v != null && v.hasNumberValue()) {
-      double d = v.getNumberValue();
+    if (v instanceof Double) {
+      double d = (Double) v;
       if (d == Math.rint(d) && Math.abs(d) <= Integer.MAX_VALUE) {
         return (int) d;
       }
@@ -156,13 +152,23 @@ final class BpeJson {
         + ", expected an integer");
   }
 
-  /** A value as compact JSON, for error messages. */
-  private static String show(Value v) {
-    try {
-      return JsonFormat.printer().omittingInsignificantWhitespace().print(v);
-    } catch (InvalidProtocolBufferException e) {
-      return v.getKindCase().toString();
+  /** A parsed value back as short JSON, for error messages. */
+  private static String show(Object v) {
+    if (v instanceof Double && (Double) v == Math.rint((Double) v)
+        && Math.abs((Double) v) < 1e15) {
+      return Long.toString(((Double) v).longValue());
     }
+    if (v instanceof String) {
+      return "\"" + v + "\"";
+    }
+    if (v instanceof List) {
+      StringBuilder sb = new StringBuilder("[");
+      for (Object e : (List<?>) v) {
+        sb.append(sb.length() > 1 ? ", " : "").append(show(e));
+      }
+      return sb.append(']').toString();
+    }
+    return v instanceof Map ? "an object" : String.valueOf(v);
   }
 
   private static TokenizerFormatException fail(String source, String message) {

@@ -47,9 +47,13 @@ public final class BpeTrainer {
    * pre-tokens, not the corpus, need to fit in memory.
    */
   public static ByteLevelBpe train(InputStream in, int vocabSize) throws IOException {
+    return train(in, vocabSize, CHUNK);
+  }
+
+  static ByteLevelBpe train(InputStream in, int vocabSize, int chunkBytes) throws IOException {
     checkVocabSize(vocabSize);
     PieceCounter total = new PieceCounter();
-    byte[] buf = new byte[CHUNK];
+    byte[] buf = new byte[chunkBytes];
     int filled = 0;
     long seen = 0;
     while (true) {

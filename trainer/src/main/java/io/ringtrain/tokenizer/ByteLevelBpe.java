@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.stream.IntStream;
 
 /**
@@ -20,7 +21,7 @@ import java.util.stream.IntStream;
  *
  * <p>Text is first split by {@link PreTokenizer} (GPT-2's pattern, on bytes), then each piece is
  * merged on its own. Instances are immutable and thread-safe; each thread encodes with its own
- * cache. Persisted as JSON by {@link #save} (format in {@link BpeJson}).
+ * cache. Persisted as JSON by {@link #save} (format in the package documentation).
  */
 public final class ByteLevelBpe {
   /** The end-of-text marker's text; {@link #decode} writes it for {@link #endOfText()}. */
@@ -39,7 +40,9 @@ public final class ByteLevelBpe {
    * {@code r}.
    *
    * @throws IllegalArgumentException if a merge refers to a token not yet defined (not below
-   *     {@code 256 + r}), repeats an earlier pair, or there are too many for uint16 ids
+   *     {@code 256 + r}), repeats an earlier pair, makes a token longer than
+   *     {@link PreTokenizer#MAX_PIECE} bytes (encoding could never produce it, and the check bounds
+   *     the memory a hostile file can claim), or there are too many for uint16 ids
    */
   public ByteLevelBpe(int[] left, int[] right) {
     if (left.length != right.length) {
@@ -59,6 +62,11 @@ public final class ByteLevelBpe {
       if (a < 0 || a >= 256 + r || c < 0 || c >= 256 + r) {
         throw new IllegalArgumentException("merge " + r + " is (" + a + ", " + c
             + "); its ids must be tokens defined before it, 0.." + (255 + r));
+      }
+      if (tokens[a].length + tokens[c].length > PreTokenizer.MAX_PIECE) {
+        throw new IllegalArgumentException("merge " + r + " is (" + a + ", " + c + "), a token of "
+            + (tokens[a].length + tokens[c].length) + " bytes; no piece is longer than "
+            + PreTokenizer.MAX_PIECE + " bytes");
       }
       byte[] joined = Arrays.copyOf(tokens[a], tokens[a].length + tokens[c].length);
       System.arraycopy(tokens[c], 0, joined, tokens[a].length, tokens[c].length);
@@ -109,6 +117,7 @@ public final class ByteLevelBpe {
 
   /** Encodes {@code text[from, to)}; never yields {@link #endOfText()}. */
   public int[] encode(byte[] text, int from, int to) {
+    Objects.checkFromToIndex(from, to, text.length);
     IntList out = new IntList((to - from) / 3);
     encoders.get().encode(text, from, to, out);
     return out.toArray();
@@ -168,7 +177,7 @@ public final class ByteLevelBpe {
     return new String(decode(ids), StandardCharsets.UTF_8);
   }
 
-  /** Writes the tokenizer as JSON (see {@link BpeJson}). */
+  /** Writes the tokenizer as JSON (format in the package documentation). */
   public void save(Path file) throws IOException {
     Files.writeString(file, BpeJson.write(this), StandardCharsets.UTF_8);
   }

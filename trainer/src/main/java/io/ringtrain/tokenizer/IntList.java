@@ -26,10 +26,6 @@ final class IntList {
     size += count;
   }
 
-  int size() {
-    return size;
-  }
-
   int[] toArray() {
     return Arrays.copyOf(data, size);
   }

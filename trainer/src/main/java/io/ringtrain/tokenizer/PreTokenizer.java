@@ -13,11 +13,11 @@ package io.ringtrain.tokenizer;
  * which is what the regex would do with the U+FFFD a lenient decoder puts in its place. The
  * pieces always tile the input exactly, so the split can never lose a byte.
  *
- * <p>Classes follow the Unicode properties the original {@code regex} module used: {@code \p{L}} is
- * {@link Character#isLetter}, {@code \p{N}} the Nd, Nl and No categories, {@code \s} the
- * White_Space property (which, unlike {@code java.util.regex}'s default {@code \s}, includes
- * U+0085, U+00A0, U+2000..U+200A, U+3000 and the other Unicode spaces). Only U+0020 attaches to a
- * following word, as in the pattern's {@code " ?"}.
+ * <p>Classes follow Unicode properties, as tiktoken's Rust regex applies GPT-2's pattern:
+ * {@code \p{L}} is {@link Character#isLetter}, {@code \p{N}} the Nd, Nl and No categories,
+ * {@code \s} the White_Space property (which, unlike {@code java.util.regex}'s default {@code \s},
+ * includes U+0085, U+00A0, U+2000..U+200A, U+3000 and the other Unicode spaces, and excludes
+ * U+001C..U+001F). Only U+0020 attaches to a following word, as in the pattern's {@code " ?"}.
  */
 public final class PreTokenizer {
   static final int LETTER = 1;
@@ -77,16 +77,24 @@ public final class PreTokenizer {
         i += after >>> 3;
       }
     }
-    int limit = Math.min(to, start + MAX_PIECE);
+    int limit = to - start > MAX_PIECE ? start + MAX_PIECE : to;
     if (cls == SPACE) {
       return spaceRunEnd(b, start, i, limit, to);
     }
     while (i < limit) {
-      int cur = charAt(b, i, to);
-      if ((cur & 7) != cls || i + (cur >>> 3) > limit) {
-        break;
+      byte x = b[i];
+      if (x >= 0) {
+        if (ASCII[x] != cls) {
+          break;
+        }
+        i++;
+      } else {
+        int cur = charAt(b, i, to);
+        if ((cur & 7) != cls || i + (cur >>> 3) > limit) {
+          break;
+        }
+        i += cur >>> 3;
       }
-      i += cur >>> 3;
     }
     return i;
   }
@@ -94,17 +102,18 @@ public final class PreTokenizer {
   /**
    * Whether a piece starts at {@code p} no matter what precedes {@code p - 1}, so a buffer may be
    * cut at {@code p} and both halves split on their own with the same result as the whole. It
-   * holds after a newline followed by a visible ASCII character, and at a space that sits between
-   * a visible ASCII character and an ASCII letter (the space begins the next word). Requires
-   * {@code 0 < p} and {@code p + 1 < to}, where {@code to} ends the valid bytes.
+   * holds for a newline between two visible ASCII characters (a trailing whitespace run would be
+   * split differently at the end of a buffer, so the newline must stand alone), and at a space
+   * that sits between a visible ASCII character and an ASCII letter (the space begins the next
+   * word). Requires {@code 1 < p} and {@code p + 1 < to}, where {@code to} ends the valid bytes.
    */
   static boolean isSafeCut(byte[] b, int p) {
     int before = b[p - 1];
     int at = b[p];
     if (before == '\n') {
-      return at > ' ' && at < 0x7f;
+      return isVisibleAscii(at) && isVisibleAscii(b[p - 2]);
     }
-    return at == ' ' && before > ' ' && before < 0x7f && isAsciiLetter(b[p + 1]);
+    return at == ' ' && isVisibleAscii(before) && isAsciiLetter(b[p + 1]);
   }
 
   /**
@@ -112,12 +121,16 @@ public final class PreTokenizer {
    * Used to chunk large inputs for streaming and for parallel work.
    */
   static int lastSafeCut(byte[] b, int from, int to) {
-    for (int p = to - 2; p > from; p--) {
+    for (int p = to - 2; p > Math.max(from, 1); p--) {
       if (isSafeCut(b, p)) {
         return p;
       }
     }
     return -1;
+  }
+
+  private static boolean isVisibleAscii(int c) {
+    return c > ' ' && c < 0x7f;
   }
 
   private static boolean isAsciiLetter(byte c) {
