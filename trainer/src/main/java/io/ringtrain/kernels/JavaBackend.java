@@ -236,40 +236,48 @@ public final class JavaBackend implements Backend {
     int c3 = 3 * C;
     float scale = (float) (1.0 / Math.sqrt(hs));
     int pairs = B * NH;
+    ensureAttScratch(hs * T);
     pool.run((tid, nt) -> {
+      float[] kt = attScratch[tid];
       for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
           bh++) {
         int b = bh / NH;
         int h = bh % NH;
         int base = qkvOff + b * T * c3 + h * hs;
+        // Keys transposed (hs x T), so the scores of consecutive t2 are one vector.
+        transpose(qkv, base + C, c3, T, hs, kt);
         for (int t = 0; t < T; t++) {
-          int q = base + t * c3;
           int row = attOff + (bh * T + t) * T;
-          float max = Float.NEGATIVE_INFINITY;
-          for (int t2 = 0; t2 <= t; t2++) {
-            float s = dot(qkv, q, qkv, base + t2 * c3 + C, hs) * scale;
-            att[row + t2] = s;
-            max = Math.max(max, s);
-          }
-          float sum = 0f;
-          for (int t2 = 0; t2 <= t; t2++) {
-            float e = (float) Math.exp(att[row + t2] - max);
-            att[row + t2] = e;
-            sum += e;
-          }
-          float inv = 1f / sum;
-          int o = outOff + (b * T + t) * C + h * hs;
-          for (int i = 0; i < hs; i++) {
-            out[o + i] = 0f;
-          }
-          for (int t2 = 0; t2 <= t; t2++) {
-            float p = att[row + t2] * inv;
-            att[row + t2] = p;
-            axpy(p, qkv, base + t2 * c3 + 2 * C, out, o, hs);
-          }
+          int n = causalSoftmaxRow(qkv, base + t * c3, scale, kt, T, hs, att, row, t + 1);
+          // out[t] = sum over t2 of att[t, t2] * v[t2]
+          weightedRowSum(att, row, 1, qkv, base + 2 * C, c3, n, out,
+              outOff + (b * T + t) * C + h * hs, hs);
         }
       }
     });
+  }
+
+  /**
+   * att[row, 0..n) = softmax(scale * q . k[t2]) for t2 &lt; n, k given transposed as kt (hs x T).
+   * The row is computed in whole vectors where it fits in T, the columns past n set to zero
+   * probability (exp(-inf)), which avoids slow scalar exponentials at the ragged causal edge.
+   * Returns the number of columns written, at least n.
+   */
+  private static int causalSoftmaxRow(float[] q, int qOff, float scale, float[] kt, int T, int hs,
+      float[] att, int row, int n) {
+    int nv = (n + L - 1) / L * L;
+    if (nv > T) {
+      nv = S.loopBound(n);
+    }
+    scoresTimesKeys(q, qOff, scale, kt, T, hs, att, row, Math.max(n, nv));
+    for (int t2 = n; t2 < nv; t2++) {
+      att[row + t2] = Float.NEGATIVE_INFINITY;
+    }
+    int m = Math.max(n, nv);
+    float max = max(att, row, m);
+    float inv = 1f / expSubtract(att, row, m, max);
+    scaleRow(att, row, m, inv);
+    return m;
   }
 
   @Override
@@ -279,51 +287,143 @@ public final class JavaBackend implements Backend {
     int c3 = 3 * C;
     float scale = (float) (1.0 / Math.sqrt(hs));
     int pairs = B * NH;
-    for (int i = 0; i < attScratch.length; i++) {
-      if (attScratch[i].length < T) {
-        attScratch[i] = new float[T];
-      }
-    }
-    // A (batch, head) pair owns its q, k, v slices of dqkv, so pairs run independently while dk
-    // and dv accumulate over t in order.
+    // Per thread: v transposed (hs x T), then dpre (T x T) of one (batch, head) pair.
+    int dpreAt = hs * T;
+    ensureAttScratch(dpreAt + T * T);
     pool.run((tid, nt) -> {
-      float[] datt = attScratch[tid];
+      float[] scratch = attScratch[tid];
       for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
           bh++) {
         int b = bh / NH;
         int h = bh % NH;
         int base = qkvOff + b * T * c3 + h * hs;
         int dbase = dqkvOff + b * T * c3 + h * hs;
-        for (int t = 0; t < T; t++) {
-          for (int j = 0; j < 3; j++) {
-            int z = dbase + t * c3 + j * C;
-            for (int i = 0; i < hs; i++) {
-              dqkv[z + i] = 0f;
-            }
-          }
-        }
+        int dobase = doutOff + b * T * C + h * hs;
+        transpose(qkv, base + 2 * C, c3, T, hs, scratch);
         for (int t = 0; t < T; t++) {
           int row = attOff + (bh * T + t) * T;
-          int d = doutOff + (b * T + t) * C + h * hs;
-          int q = base + t * c3;
-          int dq = dbase + t * c3;
+          int drow = dpreAt + t * T;
+          int n = t + 1;
           // datt = dout . v; through the softmax: dpre = att * (datt - sum(att * datt)).
-          float dot = 0f;
-          for (int t2 = 0; t2 <= t; t2++) {
-            float g = dot(qkv, base + t2 * c3 + 2 * C, dout, d, hs);
-            datt[t2] = g;
-            dot += att[row + t2] * g;
+          scoresTimesKeys(dout, dobase + t * C, 1f, scratch, T, hs, scratch, drow, n);
+          float dot = dot(att, row, scratch, drow, n);
+          for (int t2 = 0; t2 < n; t2++) {
+            scratch[drow + t2] = att[row + t2] * (scratch[drow + t2] - dot) * scale;
           }
-          for (int t2 = 0; t2 <= t; t2++) {
-            float p = att[row + t2];
-            float dpre = p * (datt[t2] - dot) * scale;
-            axpy(dpre, qkv, base + t2 * c3 + C, dqkv, dq, hs);
-            axpy(dpre, qkv, q, dqkv, dbase + t2 * c3 + C, hs);
-            axpy(p, dout, d, dqkv, dbase + t2 * c3 + 2 * C, hs);
-          }
+          // dq[t] = sum over t2 <= t of dpre[t, t2] * k[t2]
+          weightedRowSum(scratch, drow, 1, qkv, base + C, c3, n, dqkv, dbase + t * c3, hs);
+        }
+        int attBase = attOff + bh * T * T;
+        for (int t2 = 0; t2 < T; t2++) {
+          int n = T - t2;
+          // dk[t2] = sum over t >= t2 of dpre[t, t2] * q[t]; dv[t2] likewise with att and dout.
+          weightedRowSum(scratch, dpreAt + t2 * T + t2, T, qkv, base + t2 * c3, c3, n, dqkv,
+              dbase + t2 * c3 + C, hs);
+          weightedRowSum(att, attBase + t2 * T + t2, T, dout, dobase + t2 * C, C, n, dqkv,
+              dbase + t2 * c3 + 2 * C, hs);
         }
       }
     });
+  }
+
+  /** out[outOff + i] = sum_{j &lt; n} w[wOff + j wStride] * x[xOff + j xStride + i], i &lt; len. */
+  private static void weightedRowSum(float[] w, int wOff, int wStride, float[] x, int xOff,
+      int xStride, int n, float[] out, int outOff, int len) {
+    int i = 0;
+    for (; i < S.loopBound(len); i += L) {
+      FloatVector acc = FloatVector.zero(S);
+      for (int j = 0; j < n; j++) {
+        acc = FloatVector.fromArray(S, x, xOff + j * xStride + i)
+            .fma(FloatVector.broadcast(S, w[wOff + j * wStride]), acc);
+      }
+      acc.intoArray(out, outOff + i);
+    }
+    for (; i < len; i++) {
+      float acc = 0f;
+      for (int j = 0; j < n; j++) {
+        acc = Math.fma(x[xOff + j * xStride + i], w[wOff + j * wStride], acc);
+      }
+      out[outOff + i] = acc;
+    }
+  }
+
+  private static void scaleRow(float[] a, int off, int n, float s) {
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector.fromArray(S, a, off + i).mul(s).intoArray(a, off + i);
+    }
+    for (; i < n; i++) {
+      a[off + i] *= s;
+    }
+  }
+
+  private void ensureAttScratch(int n) {
+    for (int i = 0; i < attScratch.length; i++) {
+      if (attScratch[i].length < n) {
+        attScratch[i] = new float[n];
+      }
+    }
+  }
+
+  /** dst (cols x rows) = the rows x cols matrix at src (row stride ld), transposed. */
+  private static void transpose(float[] src, int off, int ld, int rows, int cols, float[] dst) {
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        dst[c * rows + r] = src[off + r * ld + c];
+      }
+    }
+  }
+
+  /** out[outOff + t2] = scale * sum_i x[xOff + i] * mt[i * ld + t2] for t2 < n. */
+  private static void scoresTimesKeys(float[] x, int xOff, float scale, float[] mt, int ld, int hs,
+      float[] out, int outOff, int n) {
+    int t2 = 0;
+    for (; t2 < S.loopBound(n); t2 += L) {
+      FloatVector acc = FloatVector.zero(S);
+      for (int i = 0; i < hs; i++) {
+        acc = FloatVector.fromArray(S, mt, i * ld + t2).fma(FloatVector.broadcast(S, x[xOff + i]), acc);
+      }
+      acc.mul(scale).intoArray(out, outOff + t2);
+    }
+    for (; t2 < n; t2++) {
+      float acc = 0f;
+      for (int i = 0; i < hs; i++) {
+        acc = Math.fma(mt[i * ld + t2], x[xOff + i], acc);
+      }
+      out[outOff + t2] = acc * scale;
+    }
+  }
+
+  private static float max(float[] a, int off, int n) {
+    FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      m = m.max(FloatVector.fromArray(S, a, off + i));
+    }
+    float max = m.reduceLanes(VectorOperators.MAX);
+    for (; i < n; i++) {
+      max = Math.max(max, a[off + i]);
+    }
+    return max;
+  }
+
+  /** a = exp(a - max) over [off, off+n); returns the sum. */
+  private static float expSubtract(float[] a, int off, int n, float max) {
+    FloatVector mv = FloatVector.broadcast(S, max);
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector e = FloatVector.fromArray(S, a, off + i).sub(mv).lanewise(VectorOperators.EXP);
+      e.intoArray(a, off + i);
+      acc = acc.add(e);
+    }
+    float sum = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      float e = (float) Math.exp(a[off + i] - max);
+      a[off + i] = e;
+      sum += e;
+    }
+    return sum;
   }
 
   // ---- GELU -----------------------------------------------------------------------------------
@@ -553,10 +653,8 @@ public final class JavaBackend implements Backend {
   @Override
   public void scale(float[] x, int off, int n, float s) {
     elementwise(n, (tid, nt) -> {
-      int i1 = off + WorkerPool.split(n, tid + 1, nt);
-      for (int i = off + WorkerPool.split(n, tid, nt); i < i1; i++) {
-        x[i] *= s;
-      }
+      int i0 = WorkerPool.split(n, tid, nt);
+      scaleRow(x, off + i0, WorkerPool.split(n, tid + 1, nt) - i0, s);
     });
   }
 
