@@ -117,7 +117,6 @@ public final class JavaBackend implements Backend {
         int x = inpOff + i * C;
         float m = sum(inp, x, C) / C;
         // Two passes (mean, then squared deviations) for accuracy.
-        float var = 0f;
         FloatVector mv = FloatVector.broadcast(S, m);
         FloatVector acc = FloatVector.zero(S);
         int c = 0;
@@ -125,7 +124,7 @@ public final class JavaBackend implements Backend {
           FloatVector d = FloatVector.fromArray(S, inp, x + c).sub(mv);
           acc = d.fma(d, acc);
         }
-        var = VecMath.sumLanes(acc);
+        float var = VecMath.sumLanes(acc);
         for (; c < C; c++) {
           float d = inp[x + c] - m;
           var += d * d;
