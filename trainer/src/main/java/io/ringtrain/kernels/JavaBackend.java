@@ -44,6 +44,15 @@ public final class JavaBackend implements Backend {
     return pool.threads();
   }
 
+  /**
+   * Start of thread tid's share of [0, n), on a vector boundary: which elements take the vector
+   * path and which the scalar tail then does not depend on the thread count, and neither do the
+   * results (vector exp/tanh and their scalar fallbacks differ in the last bits).
+   */
+  private static int vectorSplit(int n, int tid, int nThreads) {
+    return tid == nThreads ? n : WorkerPool.split(n / L, tid, nThreads) * L;
+  }
+
   /** Runs body over [0, n) split across threads, or on the caller when n is small. */
   private void elementwise(int n, WorkerPool.Task body) {
     if (n < SERIAL_BELOW) {
@@ -108,7 +117,6 @@ public final class JavaBackend implements Backend {
         int x = inpOff + i * C;
         float m = sum(inp, x, C) / C;
         // Two passes (mean, then squared deviations) for accuracy.
-        float var = 0f;
         FloatVector mv = FloatVector.broadcast(S, m);
         FloatVector acc = FloatVector.zero(S);
         int c = 0;
@@ -116,7 +124,7 @@ public final class JavaBackend implements Backend {
           FloatVector d = FloatVector.fromArray(S, inp, x + c).sub(mv);
           acc = d.fma(d, acc);
         }
-        var = acc.reduceLanes(VectorOperators.ADD);
+        float var = VecMath.sumLanes(acc);
         for (; c < C; c++) {
           float d = inp[x + c] - m;
           var += d * d;
@@ -150,11 +158,24 @@ public final class JavaBackend implements Backend {
       for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
         int x = inpOff + i * C;
         int d = doutOff + i * C;
+        int di = dinpOff + i * C;
         float m = mean[meanOff + i];
         float s = rstd[rstdOff + i];
-        float dnormMean = 0f;
-        float dnormNormMean = 0f;
-        for (int c = 0; c < C; c++) {
+        FloatVector mv = FloatVector.broadcast(S, m);
+        FloatVector sv = FloatVector.broadcast(S, s);
+        FloatVector accMean = FloatVector.zero(S);
+        FloatVector accNorm = FloatVector.zero(S);
+        int c = 0;
+        for (; c < S.loopBound(C); c += L) {
+          FloatVector norm = FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv);
+          FloatVector dnorm = FloatVector.fromArray(S, w, wOff + c)
+              .mul(FloatVector.fromArray(S, dout, d + c));
+          accMean = accMean.add(dnorm);
+          accNorm = dnorm.fma(norm, accNorm);
+        }
+        float dnormMean = VecMath.sumLanes(accMean);
+        float dnormNormMean = VecMath.sumLanes(accNorm);
+        for (; c < C; c++) {
           float norm = (inp[x + c] - m) * s;
           float dnorm = w[wOff + c] * dout[d + c];
           dnormMean += dnorm;
@@ -162,22 +183,41 @@ public final class JavaBackend implements Backend {
         }
         dnormMean /= C;
         dnormNormMean /= C;
-        int di = dinpOff + i * C;
-        for (int c = 0; c < C; c++) {
+        FloatVector dmv = FloatVector.broadcast(S, dnormMean);
+        FloatVector dnv = FloatVector.broadcast(S, dnormNormMean);
+        c = 0;
+        for (; c < S.loopBound(C); c += L) {
+          FloatVector norm = FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv);
+          FloatVector dnorm = FloatVector.fromArray(S, w, wOff + c)
+              .mul(FloatVector.fromArray(S, dout, d + c));
+          dnorm.sub(dmv).sub(norm.mul(dnv)).mul(sv)
+              .add(FloatVector.fromArray(S, dinp, di + c)).intoArray(dinp, di + c);
+        }
+        for (; c < C; c++) {
           float norm = (inp[x + c] - m) * s;
           float dnorm = w[wOff + c] * dout[d + c];
           dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
         }
       }
       // dw, db by channels, each summed over rows in order.
-      int c0 = WorkerPool.split(C, tid, nt);
-      int c1 = WorkerPool.split(C, tid + 1, nt);
+      int c0 = vectorSplit(C, tid, nt);
+      int c1 = vectorSplit(C, tid + 1, nt);
+      int cv = c0 + S.loopBound(c1 - c0);
       for (int i = 0; i < N; i++) {
         int x = inpOff + i * C;
         int d = doutOff + i * C;
         float m = mean[meanOff + i];
         float s = rstd[rstdOff + i];
-        for (int c = c0; c < c1; c++) {
+        FloatVector mv = FloatVector.broadcast(S, m);
+        FloatVector sv = FloatVector.broadcast(S, s);
+        int c = c0;
+        for (; c < cv; c += L) {
+          FloatVector g = FloatVector.fromArray(S, dout, d + c);
+          g.add(FloatVector.fromArray(S, db, dbOff + c)).intoArray(db, dbOff + c);
+          FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv)
+              .fma(g, FloatVector.fromArray(S, dw, dwOff + c)).intoArray(dw, dwOff + c);
+        }
+        for (; c < c1; c++) {
           float g = dout[d + c];
           db[dbOff + c] += g;
           dw[dwOff + c] += (inp[x + c] - m) * s * g;
@@ -236,40 +276,52 @@ public final class JavaBackend implements Backend {
     int c3 = 3 * C;
     float scale = (float) (1.0 / Math.sqrt(hs));
     int pairs = B * NH;
+    ensureAttScratch(hs * T);
     pool.run((tid, nt) -> {
+      float[] kt = attScratch[tid];
       for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
           bh++) {
         int b = bh / NH;
         int h = bh % NH;
         int base = qkvOff + b * T * c3 + h * hs;
+        // Keys transposed (hs x T), so the scores of consecutive t2 are one vector.
+        transpose(qkv, base + C, c3, T, hs, kt);
         for (int t = 0; t < T; t++) {
-          int q = base + t * c3;
           int row = attOff + (bh * T + t) * T;
-          float max = Float.NEGATIVE_INFINITY;
-          for (int t2 = 0; t2 <= t; t2++) {
-            float s = dot(qkv, q, qkv, base + t2 * c3 + C, hs) * scale;
-            att[row + t2] = s;
-            max = Math.max(max, s);
-          }
-          float sum = 0f;
-          for (int t2 = 0; t2 <= t; t2++) {
-            float e = (float) Math.exp(att[row + t2] - max);
-            att[row + t2] = e;
-            sum += e;
-          }
-          float inv = 1f / sum;
-          int o = outOff + (b * T + t) * C + h * hs;
-          for (int i = 0; i < hs; i++) {
-            out[o + i] = 0f;
-          }
-          for (int t2 = 0; t2 <= t; t2++) {
-            float p = att[row + t2] * inv;
-            att[row + t2] = p;
-            axpy(p, qkv, base + t2 * c3 + 2 * C, out, o, hs);
-          }
+          int n = causalSoftmaxRow(qkv, base + t * c3, scale, kt, T, hs, att, row, t + 1);
+          // out[t] = sum over t2 of att[t, t2] * v[t2]
+          weightedRowSum(att, row, 1, qkv, base + 2 * C, c3, n, out,
+              outOff + (b * T + t) * C + h * hs, hs);
         }
       }
     });
+  }
+
+  /**
+   * att[row, 0..n) = softmax(scale * q . k[t2]) for t2 &lt; n, k given transposed as kt (hs x T).
+   * The row is computed in whole vectors where it fits in T, the columns past n set to zero
+   * probability, which keeps the ragged causal edge out of the scalar tail.
+   * Returns the number of columns written, at least n.
+   */
+  private static int causalSoftmaxRow(float[] q, int qOff, float scale, float[] kt, int T, int hs,
+      float[] att, int row, int n) {
+    int nv = (n + L - 1) / L * L;
+    if (nv > T) {
+      nv = S.loopBound(n);
+    }
+    scoresTimesKeys(q, qOff, scale, kt, T, hs, att, row, Math.max(n, nv));
+    for (int t2 = n; t2 < nv; t2++) {
+      att[row + t2] = Float.NEGATIVE_INFINITY;
+    }
+    int m = Math.max(n, nv);
+    float max = max(att, row, m);
+    // The -inf columns come out as 2^-126, which vanishes in a sum of at least 1: zero them.
+    float inv = 1f / expSubtract(att, row, m, max);
+    for (int t2 = n; t2 < nv; t2++) {
+      att[row + t2] = 0f;
+    }
+    scaleRow(att, row, m, inv);
+    return m;
   }
 
   @Override
@@ -279,51 +331,143 @@ public final class JavaBackend implements Backend {
     int c3 = 3 * C;
     float scale = (float) (1.0 / Math.sqrt(hs));
     int pairs = B * NH;
-    for (int i = 0; i < attScratch.length; i++) {
-      if (attScratch[i].length < T) {
-        attScratch[i] = new float[T];
-      }
-    }
-    // A (batch, head) pair owns its q, k, v slices of dqkv, so pairs run independently while dk
-    // and dv accumulate over t in order.
+    // Per thread: v transposed (hs x T), then dpre (T x T) of one (batch, head) pair.
+    int dpreAt = hs * T;
+    ensureAttScratch(dpreAt + T * T);
     pool.run((tid, nt) -> {
-      float[] datt = attScratch[tid];
+      float[] scratch = attScratch[tid];
       for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
           bh++) {
         int b = bh / NH;
         int h = bh % NH;
         int base = qkvOff + b * T * c3 + h * hs;
         int dbase = dqkvOff + b * T * c3 + h * hs;
-        for (int t = 0; t < T; t++) {
-          for (int j = 0; j < 3; j++) {
-            int z = dbase + t * c3 + j * C;
-            for (int i = 0; i < hs; i++) {
-              dqkv[z + i] = 0f;
-            }
-          }
-        }
+        int dobase = doutOff + b * T * C + h * hs;
+        transpose(qkv, base + 2 * C, c3, T, hs, scratch);
         for (int t = 0; t < T; t++) {
           int row = attOff + (bh * T + t) * T;
-          int d = doutOff + (b * T + t) * C + h * hs;
-          int q = base + t * c3;
-          int dq = dbase + t * c3;
+          int drow = dpreAt + t * T;
+          int n = t + 1;
           // datt = dout . v; through the softmax: dpre = att * (datt - sum(att * datt)).
-          float dot = 0f;
-          for (int t2 = 0; t2 <= t; t2++) {
-            float g = dot(qkv, base + t2 * c3 + 2 * C, dout, d, hs);
-            datt[t2] = g;
-            dot += att[row + t2] * g;
+          scoresTimesKeys(dout, dobase + t * C, 1f, scratch, T, hs, scratch, drow, n);
+          float dot = dot(att, row, scratch, drow, n);
+          for (int t2 = 0; t2 < n; t2++) {
+            scratch[drow + t2] = att[row + t2] * (scratch[drow + t2] - dot) * scale;
           }
-          for (int t2 = 0; t2 <= t; t2++) {
-            float p = att[row + t2];
-            float dpre = p * (datt[t2] - dot) * scale;
-            axpy(dpre, qkv, base + t2 * c3 + C, dqkv, dq, hs);
-            axpy(dpre, qkv, q, dqkv, dbase + t2 * c3 + C, hs);
-            axpy(p, dout, d, dqkv, dbase + t2 * c3 + 2 * C, hs);
-          }
+          // dq[t] = sum over t2 <= t of dpre[t, t2] * k[t2]
+          weightedRowSum(scratch, drow, 1, qkv, base + C, c3, n, dqkv, dbase + t * c3, hs);
+        }
+        int attBase = attOff + bh * T * T;
+        for (int t2 = 0; t2 < T; t2++) {
+          int n = T - t2;
+          // dk[t2] = sum over t >= t2 of dpre[t, t2] * q[t]; dv[t2] likewise with att and dout.
+          weightedRowSum(scratch, dpreAt + t2 * T + t2, T, qkv, base + t2 * c3, c3, n, dqkv,
+              dbase + t2 * c3 + C, hs);
+          weightedRowSum(att, attBase + t2 * T + t2, T, dout, dobase + t2 * C, C, n, dqkv,
+              dbase + t2 * c3 + 2 * C, hs);
         }
       }
     });
+  }
+
+  /** out[outOff + i] = sum_{j &lt; n} w[wOff + j wStride] * x[xOff + j xStride + i], i &lt; len. */
+  private static void weightedRowSum(float[] w, int wOff, int wStride, float[] x, int xOff,
+      int xStride, int n, float[] out, int outOff, int len) {
+    int i = 0;
+    for (; i < S.loopBound(len); i += L) {
+      FloatVector acc = FloatVector.zero(S);
+      for (int j = 0; j < n; j++) {
+        acc = FloatVector.fromArray(S, x, xOff + j * xStride + i)
+            .fma(FloatVector.broadcast(S, w[wOff + j * wStride]), acc);
+      }
+      acc.intoArray(out, outOff + i);
+    }
+    for (; i < len; i++) {
+      float acc = 0f;
+      for (int j = 0; j < n; j++) {
+        acc = Math.fma(x[xOff + j * xStride + i], w[wOff + j * wStride], acc);
+      }
+      out[outOff + i] = acc;
+    }
+  }
+
+  private static void scaleRow(float[] a, int off, int n, float s) {
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector.fromArray(S, a, off + i).mul(s).intoArray(a, off + i);
+    }
+    for (; i < n; i++) {
+      a[off + i] *= s;
+    }
+  }
+
+  private void ensureAttScratch(int n) {
+    for (int i = 0; i < attScratch.length; i++) {
+      if (attScratch[i].length < n) {
+        attScratch[i] = new float[n];
+      }
+    }
+  }
+
+  /** dst (cols x rows) = the rows x cols matrix at src (row stride ld), transposed. */
+  private static void transpose(float[] src, int off, int ld, int rows, int cols, float[] dst) {
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        dst[c * rows + r] = src[off + r * ld + c];
+      }
+    }
+  }
+
+  /** out[outOff + t2] = scale * sum_i x[xOff + i] * mt[i * ld + t2] for t2 < n. */
+  private static void scoresTimesKeys(float[] x, int xOff, float scale, float[] mt, int ld, int hs,
+      float[] out, int outOff, int n) {
+    int t2 = 0;
+    for (; t2 < S.loopBound(n); t2 += L) {
+      FloatVector acc = FloatVector.zero(S);
+      for (int i = 0; i < hs; i++) {
+        acc = FloatVector.fromArray(S, mt, i * ld + t2).fma(FloatVector.broadcast(S, x[xOff + i]), acc);
+      }
+      acc.mul(scale).intoArray(out, outOff + t2);
+    }
+    for (; t2 < n; t2++) {
+      float acc = 0f;
+      for (int i = 0; i < hs; i++) {
+        acc = Math.fma(mt[i * ld + t2], x[xOff + i], acc);
+      }
+      out[outOff + t2] = acc * scale;
+    }
+  }
+
+  private static float max(float[] a, int off, int n) {
+    FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      m = m.max(FloatVector.fromArray(S, a, off + i));
+    }
+    float max = m.reduceLanes(VectorOperators.MAX);
+    for (; i < n; i++) {
+      max = Math.max(max, a[off + i]);
+    }
+    return max;
+  }
+
+  /** a = exp(a - max) over [off, off+n); returns the sum. */
+  private static float expSubtract(float[] a, int off, int n, float max) {
+    FloatVector mv = FloatVector.broadcast(S, max);
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector e = VecMath.exp(FloatVector.fromArray(S, a, off + i).sub(mv));
+      e.intoArray(a, off + i);
+      acc = acc.add(e);
+    }
+    float sum = VecMath.sumLanes(acc);
+    for (; i < n; i++) {
+      float e = VecMath.exp(a[off + i] - max);
+      a[off + i] = e;
+      sum += e;
+    }
+    return sum;
   }
 
   // ---- GELU -----------------------------------------------------------------------------------
@@ -331,19 +475,20 @@ public final class JavaBackend implements Backend {
   @Override
   public void geluForward(float[] out, int outOff, float[] inp, int inpOff, int n) {
     elementwise(n, (tid, nt) -> {
-      int i0 = WorkerPool.split(n, tid, nt);
-      int i1 = WorkerPool.split(n, tid + 1, nt);
+      int i0 = vectorSplit(n, tid, nt);
+      int i1 = vectorSplit(n, tid + 1, nt);
       int i = i0;
       for (; i + L <= i1; i += L) {
         FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
         FloatVector cube = x.mul(x).mul(x).mul(0.044715f);
-        FloatVector th = x.add(cube).mul(GELU_SCALE).lanewise(VectorOperators.TANH);
+        FloatVector th = VecMath.tanh(x.add(cube).mul(GELU_SCALE));
         x.mul(0.5f).mul(th.add(1f)).intoArray(out, outOff + i);
       }
       for (; i < i1; i++) {
         float x = inp[inpOff + i];
-        float cube = 0.044715f * x * x * x;
-        out[outOff + i] = 0.5f * x * (1f + (float) Math.tanh(GELU_SCALE * (x + cube)));
+        float cube = x * x * x * 0.044715f;
+        float th = VecMath.tanh((x + cube) * GELU_SCALE);
+        out[outOff + i] = x * 0.5f * (th + 1f);
       }
     });
   }
@@ -352,28 +497,28 @@ public final class JavaBackend implements Backend {
   public void geluBackward(float[] dinp, int dinpOff, float[] inp, int inpOff, float[] dout,
       int doutOff, int n) {
     elementwise(n, (tid, nt) -> {
-      int i0 = WorkerPool.split(n, tid, nt);
-      int i1 = WorkerPool.split(n, tid + 1, nt);
+      int i0 = vectorSplit(n, tid, nt);
+      int i1 = vectorSplit(n, tid + 1, nt);
       int i = i0;
       // d/dx 0.5 x (1 + tanh(u)), u = s (x + 0.044715 x^3):
       // 0.5 (1 + tanh u) + 0.5 x sech^2(u) s (1 + 3 * 0.044715 x^2)
       for (; i + L <= i1; i += L) {
         FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
         FloatVector x2 = x.mul(x);
-        FloatVector th = x.add(x2.mul(x).mul(0.044715f)).mul(GELU_SCALE)
-            .lanewise(VectorOperators.TANH);
+        FloatVector th = VecMath.tanh(x.add(x2.mul(x).mul(0.044715f)).mul(GELU_SCALE));
         FloatVector sech2 = th.mul(th).neg().add(1f);
         FloatVector local = th.add(1f).mul(0.5f)
             .add(x.mul(0.5f).mul(sech2).mul(GELU_SCALE).mul(x2.mul(3f * 0.044715f).add(1f)));
         local.mul(FloatVector.fromArray(S, dout, doutOff + i)).intoArray(dinp, dinpOff + i);
       }
+      // The same operations in the same order as the vector loop.
       for (; i < i1; i++) {
         float x = inp[inpOff + i];
         float x2 = x * x;
-        float th = (float) Math.tanh(GELU_SCALE * (x + 0.044715f * x2 * x));
-        float sech2 = 1f - th * th;
-        float local = 0.5f * (1f + th)
-            + 0.5f * x * sech2 * GELU_SCALE * (1f + 3f * 0.044715f * x2);
+        float th = VecMath.tanh((x + x2 * x * 0.044715f) * GELU_SCALE);
+        float sech2 = -(th * th) + 1f;
+        float local = (th + 1f) * 0.5f
+            + x * 0.5f * sech2 * GELU_SCALE * (x2 * (3f * 0.044715f) + 1f);
         dinp[dinpOff + i] = local * dout[doutOff + i];
       }
     });
@@ -385,8 +530,8 @@ public final class JavaBackend implements Backend {
   public void residualForward(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff,
       int n) {
     elementwise(n, (tid, nt) -> {
-      int i1 = WorkerPool.split(n, tid + 1, nt);
-      int i = WorkerPool.split(n, tid, nt);
+      int i1 = vectorSplit(n, tid + 1, nt);
+      int i = vectorSplit(n, tid, nt);
       for (; i + L <= i1; i += L) {
         FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i))
             .intoArray(out, outOff + i);
@@ -401,8 +546,8 @@ public final class JavaBackend implements Backend {
   public void residualBackward(float[] da, int daOff, float[] db, int dbOff, float[] dout,
       int doutOff, int n) {
     elementwise(n, (tid, nt) -> {
-      int i1 = WorkerPool.split(n, tid + 1, nt);
-      for (int i = WorkerPool.split(n, tid, nt); i < i1; i++) {
+      int i1 = vectorSplit(n, tid + 1, nt);
+      for (int i = vectorSplit(n, tid, nt); i < i1; i++) {
         float g = dout[doutOff + i];
         da[daOff + i] += g;
         db[dbOff + i] += g;
@@ -437,12 +582,11 @@ public final class JavaBackend implements Backend {
         FloatVector acc = FloatVector.zero(S);
         c = 0;
         for (; c < S.loopBound(V); c += L) {
-          acc = acc.add(FloatVector.fromArray(S, logits, row + c).sub(mv)
-              .lanewise(VectorOperators.EXP));
+          acc = acc.add(VecMath.exp(FloatVector.fromArray(S, logits, row + c).sub(mv)));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VecMath.sumLanes(acc);
         for (; c < V; c++) {
-          sum += (float) Math.exp(logits[row + c] - max);
+          sum += VecMath.exp(logits[row + c] - max);
         }
         stats[statsOff + 2 * i] = max;
         stats[statsOff + 2 * i + 1] = sum;
@@ -464,11 +608,11 @@ public final class JavaBackend implements Backend {
         FloatVector mv = FloatVector.broadcast(S, max);
         int c = 0;
         for (; c < S.loopBound(V); c += L) {
-          FloatVector.fromArray(S, logits, row + c).sub(mv).lanewise(VectorOperators.EXP)
-              .mul(scale).intoArray(dlogits, drow + c);
+          VecMath.exp(FloatVector.fromArray(S, logits, row + c).sub(mv)).mul(scale)
+              .intoArray(dlogits, drow + c);
         }
         for (; c < V; c++) {
-          dlogits[drow + c] = (float) Math.exp(logits[row + c] - max) * scale;
+          dlogits[drow + c] = VecMath.exp(logits[row + c] - max) * scale;
         }
         for (c = V; c < Vp; c++) {
           dlogits[drow + c] = 0f;
@@ -486,8 +630,8 @@ public final class JavaBackend implements Backend {
     float a1 = 1f - beta1;
     float a2 = 1f - beta2;
     elementwise(n, (tid, nt) -> {
-      int i1 = off + WorkerPool.split(n, tid + 1, nt);
-      int i = off + WorkerPool.split(n, tid, nt);
+      int i1 = off + vectorSplit(n, tid + 1, nt);
+      int i = off + vectorSplit(n, tid, nt);
       for (; i + L <= i1; i += L) {
         FloatVector g = FloatVector.fromArray(S, grad, i);
         FloatVector p = FloatVector.fromArray(S, param, i);
@@ -530,7 +674,7 @@ public final class JavaBackend implements Backend {
             FloatVector a = FloatVector.fromArray(S, x, i);
             acc = a.fma(a, acc);
           }
-          s += acc.reduceLanes(VectorOperators.ADD);
+          s += VecMath.sumLanes(acc);
         }
         for (; i < end; i++) {
           s += (double) x[i] * x[i];
@@ -553,10 +697,8 @@ public final class JavaBackend implements Backend {
   @Override
   public void scale(float[] x, int off, int n, float s) {
     elementwise(n, (tid, nt) -> {
-      int i1 = off + WorkerPool.split(n, tid + 1, nt);
-      for (int i = off + WorkerPool.split(n, tid, nt); i < i1; i++) {
-        x[i] *= s;
-      }
+      int i0 = vectorSplit(n, tid, nt);
+      scaleRow(x, off + i0, vectorSplit(n, tid + 1, nt) - i0, s);
     });
   }
 
@@ -573,7 +715,7 @@ public final class JavaBackend implements Backend {
     for (; i < S.loopBound(n); i += L) {
       acc = acc.add(FloatVector.fromArray(S, a, off + i));
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = VecMath.sumLanes(acc);
     for (; i < n; i++) {
       s += a[off + i];
     }
@@ -586,7 +728,7 @@ public final class JavaBackend implements Backend {
     for (; i < S.loopBound(n); i += L) {
       acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = VecMath.sumLanes(acc);
     for (; i < n; i++) {
       s += a[ao + i] * b[bo + i];
     }

@@ -115,17 +115,21 @@ final class Sgemm {
             dst[d + r] = 0f;
           }
         }
+      } else if (mr == MR) {
+        // Twelve sequential read streams, one contiguous write stream.
+        int src = aOff + (ic + ir) * lda + pc;
+        for (int k = 0; k < kc; k++) {
+          int d = base + k * MR;
+          int s = src + k;
+          for (int r = 0; r < MR; r++) {
+            dst[d + r] = a[s + r * lda];
+          }
+        }
       } else {
-        for (int r = 0; r < MR; r++) {
-          if (r < mr) {
-            int src = aOff + (ic + ir + r) * lda + pc;
-            for (int k = 0; k < kc; k++) {
-              dst[base + k * MR + r] = a[src + k];
-            }
-          } else {
-            for (int k = 0; k < kc; k++) {
-              dst[base + k * MR + r] = 0f;
-            }
+        for (int k = 0; k < kc; k++) {
+          int d = base + k * MR;
+          for (int r = 0; r < MR; r++) {
+            dst[d + r] = r < mr ? a[aOff + (ic + ir + r) * lda + pc + k] : 0f;
           }
         }
       }

@@ -143,22 +143,25 @@ class LayerGradientTest {
 
   @Test
   void attention() {
-    // Head size 3 (scalar tails) and 32 (full vectors).
-    for (int nh : new int[] {4, 1}) {
-      int c = nh == 4 ? C : 32;
-      Random r = new Random(4 + nh);
-      float[] qkv = random(r, B * T * 3 * c);
-      float[] w = random(r, B * T * c);
-      float[] out = new float[B * T * c];
-      float[] att = new float[B * nh * T * T];
+    // {T, heads, C}: head size 3 (scalar paths), and head size 32 with T = 20 and 32, where rows
+    // are computed in whole vectors (16 lanes) up to the causal edge or past it.
+    for (int[] shape : new int[][] {{5, 4, C}, {20, 1, 32}, {32, 2, 64}}) {
+      int t = shape[0];
+      int nh = shape[1];
+      int c = shape[2];
+      Random r = new Random(4 + t);
+      float[] qkv = random(r, B * t * 3 * c);
+      float[] w = random(r, B * t * c);
+      float[] out = new float[B * t * c];
+      float[] att = new float[B * nh * t * t];
       DoubleSupplier f = () -> {
-        be.attentionForward(out, 0, att, 0, qkv, 0, B, T, c, nh);
+        be.attentionForward(out, 0, att, 0, qkv, 0, B, t, c, nh);
         return dot(w, out);
       };
       f.getAsDouble();
       float[] dqkv = random(r, qkv.length); // overwritten
-      be.attentionBackward(dqkv, 0, w, 0, qkv, 0, att, 0, B, T, c, nh);
-      check("qkv, heads=" + nh, qkv, dqkv, f);
+      be.attentionBackward(dqkv, 0, w, 0, qkv, 0, att, 0, B, t, c, nh);
+      check("qkv, T=" + t + " heads=" + nh, qkv, dqkv, f);
     }
   }
 
