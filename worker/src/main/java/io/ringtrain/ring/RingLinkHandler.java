@@ -2,7 +2,6 @@ package io.ringtrain.ring;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
 
 /** Last handler on both ring links: hands frames, disconnects and errors to the all-reduce. */
 final class RingLinkHandler extends ChannelInboundHandlerAdapter {
@@ -34,9 +33,7 @@ final class RingLinkHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    Throwable root = cause instanceof DecoderException && cause.getCause() != null
-        ? cause.getCause() : cause;
-    ring.fail(new RingException(peer + ": " + root.getMessage(), root));
+    ring.fail(new RingException(peer + ": " + cause.getMessage(), cause));
     ctx.close();
   }
 }
