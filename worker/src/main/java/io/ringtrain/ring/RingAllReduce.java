@@ -47,6 +47,7 @@ final class RingAllReduce {
   private Channel prev;
   private Channel next;
   private RingException failure;
+  private boolean ready;
   private long lastFrameNanos;
   private ScheduledFuture<?> watchdog;
 
@@ -60,13 +61,28 @@ final class RingAllReduce {
     this.prevName = prevName;
   }
 
-  /** Both links are authenticated: start the stall watchdog. Call on the ring loop. */
-  void attach(Channel prevChannel, Channel nextChannel) {
+  /** A link passed the handshake; known from now on so that a failure can be reported on it. */
+  void linked(Channel link, boolean fromPrev) {
+    if (!loop.inEventLoop()) {
+      loop.execute(() -> linked(link, fromPrev));
+      return;
+    }
+    if (fromPrev) {
+      prev = link;
+    } else {
+      next = link;
+    }
+    if (failure != null) {
+      abort(link, rank, failure.getMessage());
+    }
+  }
+
+  /** Both links are up: start the stall watchdog. Call on the ring loop, after both linked(). */
+  void attach() {
     if (failure != null) {
       throw failure; // a link dropped while the other was still connecting
     }
-    prev = prevChannel;
-    next = nextChannel;
+    ready = true;
     long period = Math.max(TimeUnit.NANOSECONDS.toMillis(timeoutNanos) / 8, 5);
     watchdog = loop.scheduleAtFixedRate(this::checkStall, period, period, TimeUnit.MILLISECONDS);
   }
@@ -82,7 +98,7 @@ final class RingAllReduce {
       op.future.completeExceptionally(failure);
       return;
     }
-    if (next == null) {
+    if (!ready) {
       op.future.completeExceptionally(new IllegalStateException("ring is not connected yet"));
       return;
     }
@@ -168,7 +184,7 @@ final class RingAllReduce {
       }
       return;
     }
-    if (failure == null) {
+    if (failure == null && ready) {
       pump();
     }
   }
@@ -282,10 +298,16 @@ final class RingAllReduce {
       watchdog.cancel(false);
     }
     for (Channel link : new Channel[] {prev, next}) {
-      if (link != null && link.isActive()) {
-        link.writeAndFlush(FrameCodec.abort(link.alloc(), origin, reason))
-            .addListener(ChannelFutureListener.CLOSE);
+      if (link != null) {
+        abort(link, origin, reason);
       }
+    }
+  }
+
+  private static void abort(Channel link, int origin, String reason) {
+    if (link.isActive()) {
+      link.writeAndFlush(FrameCodec.abort(link.alloc(), origin, reason))
+          .addListener(ChannelFutureListener.CLOSE);
     }
   }
 

@@ -33,7 +33,6 @@ final class RingLinkHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    ring.fail(new RingException(peer + ": " + cause.getMessage(), cause));
-    ctx.close();
+    ring.fail(new RingException(peer + ": " + cause.getMessage(), cause)); // closes the links
   }
 }

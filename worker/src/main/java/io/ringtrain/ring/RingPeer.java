@@ -92,7 +92,7 @@ public final class RingPeer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("handshake", new HmacHandshake.Acceptor(config.secret(),
-                config.jobId(), config.prev(), config.timeoutMs(), RingPeer.this::acceptedPrev));
+                config.jobId(), config.prev(), config.connectTimeoutMs(), RingPeer.this::acceptedPrev));
           }
         });
     ChannelFuture bound = bootstrap.bind(config.bindHost(), config.port()).awaitUninterruptibly();
@@ -128,7 +128,7 @@ public final class RingPeer implements AutoCloseable {
     outbound.exceptionally(e -> failReady(ready, e));
     inbound.thenAcceptBoth(outbound, (in, out) -> ringLoop.execute(() -> {
       try {
-        ring.attach(in, out);
+        ring.attach();
         ready.complete(null);
       } catch (RingException e) {
         ready.completeExceptionally(e);
@@ -198,7 +198,7 @@ public final class RingPeer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("handshake", new HmacHandshake.Connector(config.secret(),
-                config.jobId(), config.rank(), config.timeoutMs(),
+                config.jobId(), config.rank(), config.connectTimeoutMs(),
                 accepted -> acceptedNext(accepted, name),
                 why -> outbound.completeExceptionally(
                     new RingException(name + " refused this rank: " + why))));
@@ -231,6 +231,7 @@ public final class RingPeer implements AutoCloseable {
     ch.pipeline().replace("handshake", "frames",
         new FrameAssembler(config.subChunkFloats(), name));
     ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+    ring.linked(ch, true);
     server.close(); // exactly one peer: stop listening
     inbound.complete(ch);
   }
@@ -239,6 +240,7 @@ public final class RingPeer implements AutoCloseable {
   private void acceptedNext(Channel ch, String name) {
     ch.pipeline().replace("handshake", "frames", new FrameAssembler(0, name));
     ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+    ring.linked(ch, false);
     if (!outbound.complete(ch)) {
       ch.close(); // closed meanwhile
     }

@@ -185,6 +185,44 @@ class RingFailureTest {
     }
   }
 
+  @Test
+  void oversizedAndGarbledFramesAreRejectedWithAClearError() throws Exception {
+    assertTrue(reasonForBadFrame(1025, FrameCodec.MAGIC)
+        .contains("carries 1025 floats, limit is 1024"));
+    assertTrue(reasonForBadFrame(4, 0x12345678).contains("bad magic 0x12345678"));
+  }
+
+  /** Authenticates as rank 0 by hand, sends one bad header, returns the abort reason sent back. */
+  private static String reasonForBadFrame(int floats, int magic) throws Exception {
+    try (RingPeer peer = new RingPeer(Rings.config(1, 2).withSubChunkFloats(1024));
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", peer.bind())) {
+      socket.setSoTimeout(5_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+      byte[] hello = new byte[4 + HmacHandshake.NONCE_BYTES];
+      in.readFully(hello);
+      byte[] nonce = java.util.Arrays.copyOfRange(hello, 4, hello.length);
+      java.nio.ByteBuffer answer = java.nio.ByteBuffer.allocate(4 + HmacHandshake.MAC_BYTES)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .putInt(0)
+          .put(HmacHandshake.mac(Rings.SECRET, nonce, "job-1", 0));
+      socket.getOutputStream().write(answer.array());
+      assertTrue(in.readByte() == HmacHandshake.ACCEPTED);
+      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(FrameCodec.HEADER_BYTES)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .putInt(magic).putLong(0).putInt(0).putInt(FrameCodec.REDUCE_SCATTER)
+          .putInt(0).putInt(0).putInt(floats);
+      socket.getOutputStream().write(header.array());
+      byte[] reply = new byte[FrameCodec.HEADER_BYTES];
+      in.readFully(reply);
+      java.nio.ByteBuffer abort = java.nio.ByteBuffer.wrap(reply).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      assertTrue(abort.getInt(16) == FrameCodec.ABORT);
+      byte[] reason = new byte[abort.getInt(28)];
+      in.readFully(reason);
+      assertTrue(in.read() == -1, "the link is closed after the abort");
+      return new String(reason, StandardCharsets.UTF_8);
+    }
+  }
+
   private static InetSocketAddress local(int port) {
     return new InetSocketAddress("127.0.0.1", port);
   }
