@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  *  0     4    magic 0x474E4952 ("RING" in byte order)
  *  4     8    step
  * 12     4    bucket
- * 16     4    phase: 0 reduce-scatter, 1 all-gather, 2 abort
+ * 16     4    phase: 0 reduce-scatter, 1 all-gather, 2 abort, 3 bye (leaving, nothing pending)
  * 20     4    chunk (abort: the rank that first failed)
  * 24     4    part, the sub-chunk index inside the chunk
  * 28     4    count: floats in the payload (abort: bytes of the UTF-8 reason)
@@ -32,6 +32,7 @@ final class FrameCodec {
   static final int REDUCE_SCATTER = 0;
   static final int ALL_GATHER = 1;
   static final int ABORT = 2;
+  static final int BYE = 3;
   /** Absolute cap on a frame (16 MiB of floats); the configured sub-chunk size is the real limit. */
   static final int MAX_FRAME_FLOATS = 4 * 1024 * 1024;
   static final int MAX_ABORT_BYTES = 16 * 1024;
@@ -51,6 +52,12 @@ final class FrameCodec {
         .asFloatBuffer()
         .put(src, from, count);
     buf.writerIndex(bytes);
+    return buf;
+  }
+
+  static ByteBuf bye(ByteBufAllocator alloc, int rank) {
+    ByteBuf buf = alloc.buffer(HEADER_BYTES);
+    header(buf, 0, 0, BYE, rank, 0, 0);
     return buf;
   }
 
@@ -93,7 +100,7 @@ final class FrameCodec {
       }
       return count * Float.BYTES;
     }
-    if (phase == ABORT) {
+    if (phase == ABORT || phase == BYE) {
       if (count < 0 || count > MAX_ABORT_BYTES) {
         throw new RingException("abort frame from " + peer + " has bad length " + count);
       }

@@ -48,6 +48,8 @@ final class RingAllReduce {
   private Channel next;
   private RingException failure;
   private boolean ready;
+  private boolean prevLeft;
+  private boolean nextLeft;
   private long lastFrameNanos;
   private ScheduledFuture<?> watchdog;
 
@@ -100,6 +102,11 @@ final class RingAllReduce {
     }
     if (!ready) {
       op.future.completeExceptionally(new IllegalStateException("ring is not connected yet"));
+      return;
+    }
+    if (prevLeft || nextLeft) {
+      op.future.completeExceptionally(new RingException("ring peer rank "
+          + (prevLeft ? (rank + size - 1) % size : (rank + 1) % size) + " has left the ring"));
       return;
     }
     Op running = ops.get(op.bucket);
@@ -265,6 +272,65 @@ final class RingAllReduce {
             "no frame from %s for %d ms while %d all-reduce(s) were pending: peer stalled",
             prevName, TimeUnit.NANOSECONDS.toMillis(quiet), ops.size())));
       }
+    }
+  }
+
+  /** This rank is closing: a goodbye when idle, else a failure that the whole ring learns of. */
+  void leave(RingException closed) {
+    if (failure != null) {
+      return;
+    }
+    if (!ops.isEmpty()) {
+      fail(new RingException(closed.getMessage() + " with " + ops.size()
+          + " all-reduce(s) pending"));
+      return;
+    }
+    failure = closed;
+    early.values().forEach(RingAllReduce::release);
+    early.clear();
+    if (watchdog != null) {
+      watchdog.cancel(false);
+    }
+    for (Channel link : new Channel[] {prev, next}) {
+      if (link != null && link.isActive()) {
+        link.writeAndFlush(FrameCodec.bye(link.alloc(), rank))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+  }
+
+  /**
+   * A neighbour said goodbye. Everything it sent us came before, on the same link: if it was the
+   * previous rank and operations here still lack frames, they never will. The next rank finished
+   * everything it needed from us, so our pending operations can still complete.
+   */
+  void onLeft(boolean fromPrev, String peer) {
+    if (!loop.inEventLoop()) {
+      if (!loop.isShuttingDown()) {
+        loop.execute(() -> onLeft(fromPrev, peer));
+      }
+      return;
+    }
+    if (fromPrev) {
+      prevLeft = true;
+    } else {
+      nextLeft = true;
+    }
+    if (fromPrev && !ops.isEmpty()) {
+      fail(new RingException(peer + " left the ring while " + ops.size()
+          + " all-reduce(s) here still needed its frames"));
+    }
+  }
+
+  void onDisconnected(boolean fromPrev, String peer) {
+    if (!loop.inEventLoop()) {
+      if (!loop.isShuttingDown()) { // queued behind any goodbye read just before on that link
+        loop.execute(() -> onDisconnected(fromPrev, peer));
+      }
+      return;
+    }
+    if (!(fromPrev ? prevLeft : nextLeft)) {
+      fail(new RingException(peer + " disconnected"));
     }
   }
 

@@ -7,16 +7,27 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 final class RingLinkHandler extends ChannelInboundHandlerAdapter {
   private final RingAllReduce ring;
   private final String peer;
+  private final boolean fromPrev;
 
-  /** @param peer how errors name the other end, e.g. "ring peer rank 2 (previous, /127.0.0.1:4000)" */
-  RingLinkHandler(RingAllReduce ring, String peer) {
+  /**
+   * @param peer how errors name the other end, e.g. "ring peer rank 2 (previous, /127.0.0.1:4000)"
+   * @param fromPrev whether this is the link from the previous rank (else to the next)
+   */
+  RingLinkHandler(RingAllReduce ring, String peer, boolean fromPrev) {
     this.ring = ring;
     this.peer = peer;
+    this.fromPrev = fromPrev;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    ring.onFrame((Frame) msg);
+    Frame frame = (Frame) msg;
+    if (frame.phase == FrameCodec.BYE) {
+      frame.release();
+      ring.onLeft(fromPrev, peer);
+    } else {
+      ring.onFrame(frame);
+    }
   }
 
   @Override
@@ -28,7 +39,7 @@ final class RingLinkHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    ring.fail(new RingException(peer + " disconnected"));
+    ring.onDisconnected(fromPrev, peer);
   }
 
   @Override

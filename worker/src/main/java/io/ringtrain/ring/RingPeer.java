@@ -158,7 +158,11 @@ public final class RingPeer implements AutoCloseable {
     return ring.allReduce(step, bucket, data, offset, length);
   }
 
-  /** Fails pending all-reduces, tells the neighbours, closes the links and the event loops. */
+  /**
+   * Leaves the ring: with nothing pending the neighbours are told goodbye and carry on with what
+   * they still have in flight; with operations pending it is a failure, reported around the ring.
+   * Then closes the links and the event loops.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -166,7 +170,7 @@ public final class RingPeer implements AutoCloseable {
     }
     closed = true;
     RingException gone = new RingException("ring peer rank " + config.rank() + " closed");
-    ringLoop.submit(() -> ring.fail(gone)).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    ringLoop.submit(() -> ring.leave(gone)).awaitUninterruptibly(1, TimeUnit.SECONDS);
     inbound.completeExceptionally(gone);
     outbound.completeExceptionally(gone);
     for (CompletableFuture<Channel> link : List.of(inbound, outbound)) {
@@ -230,7 +234,7 @@ public final class RingPeer implements AutoCloseable {
     String name = "ring peer rank " + config.prev() + " (previous, " + ch.remoteAddress() + ")";
     ch.pipeline().replace("handshake", "frames",
         new FrameAssembler(config.subChunkFloats(), name));
-    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name, true));
     ring.linked(ch, true);
     server.close(); // exactly one peer: stop listening
     inbound.complete(ch);
@@ -239,7 +243,7 @@ public final class RingPeer implements AutoCloseable {
   /** On the send loop: rank+1 accepted us. Only abort frames ever come back on this link. */
   private void acceptedNext(Channel ch, String name) {
     ch.pipeline().replace("handshake", "frames", new FrameAssembler(0, name));
-    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name, false));
     ring.linked(ch, false);
     if (!outbound.complete(ch)) {
       ch.close(); // closed meanwhile
