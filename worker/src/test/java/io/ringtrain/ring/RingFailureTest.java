@@ -104,6 +104,37 @@ class RingFailureTest {
   }
 
   @Test
+  void rankThatFinishedCanLeaveWhileOthersAreStillFinishing() throws Exception {
+    int n = 3;
+    int length = 300_000;
+    for (int round = 0; round < 3; round++) {
+      List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withSubChunkFloats(4096));
+      try {
+        float[][] data = new float[n][length];
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+          java.util.Arrays.fill(data[r], r + 1);
+          done.add(peers.get(r).allReduce(0, 0, data[r], 0, length));
+        }
+        int first = CompletableFuture.anyOf(done.toArray(CompletableFuture[]::new))
+            .thenApply(v -> done.indexOf(done.stream().filter(CompletableFuture::isDone)
+                .findFirst().orElseThrow())).get(10, TimeUnit.SECONDS);
+        peers.get(first).close(); // leaves with nothing pending: a goodbye, not a failure
+        for (int r = 0; r < n; r++) {
+          done.get(r).get(10, TimeUnit.SECONDS);
+          assertTrue(data[r][0] == 6 && data[r][length - 1] == 6);
+        }
+        ExecutionException after = assertThrows(ExecutionException.class,
+            () -> peers.get((first + 1) % n).allReduce(1, 0, new float[8], 0, 8)
+                .get(5, TimeUnit.SECONDS));
+        assertTrue(after.getCause().getMessage().contains("rank " + first), after.getMessage());
+      } finally {
+        Rings.closeAll(peers);
+      }
+    }
+  }
+
+  @Test
   void stalledPeerIsDetectedWithinTheTimeout() throws Exception {
     int n = 3;
     long timeoutMs = 400;
