@@ -1,6 +1,5 @@
 package io.ringtrain.ring;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
@@ -10,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -65,8 +65,7 @@ final class RingAllReduce {
 
   /** A link passed the handshake; known from now on so that a failure can be reported on it. */
   void linked(Channel link, boolean fromPrev) {
-    if (!loop.inEventLoop()) {
-      loop.execute(() -> linked(link, fromPrev));
+    if (hop(() -> linked(link, fromPrev), link::close)) {
       return;
     }
     if (fromPrev) {
@@ -91,7 +90,11 @@ final class RingAllReduce {
 
   CompletableFuture<Void> allReduce(long step, int bucket, float[] data, int offset, int length) {
     Op op = new Op(step, bucket, data, offset, length);
-    loop.execute(() -> start(op));
+    try {
+      loop.execute(() -> start(op));
+    } catch (RejectedExecutionException e) {
+      op.future.completeExceptionally(new RingException("ring peer rank " + rank + " is closed", e));
+    }
     return op.future;
   }
 
@@ -148,12 +151,7 @@ final class RingAllReduce {
 
   /** A frame from either link. */
   void onFrame(Frame frame) {
-    if (!loop.inEventLoop()) {
-      if (loop.isShuttingDown()) {
-        frame.release();
-      } else {
-        loop.execute(() -> onFrame(frame));
-      }
+    if (hop(() -> onFrame(frame), frame::release)) {
       return;
     }
     if (failure != null) {
@@ -185,10 +183,7 @@ final class RingAllReduce {
 
   /** The next link drained below its low-water mark. */
   void onWritable() {
-    if (!loop.inEventLoop()) {
-      if (!loop.isShuttingDown()) {
-        loop.execute(this::onWritable);
-      }
+    if (hop(this::onWritable, () -> { })) {
       return;
     }
     if (failure == null && ready) {
@@ -305,10 +300,7 @@ final class RingAllReduce {
    * everything it needed from us, so our pending operations can still complete.
    */
   void onLeft(boolean fromPrev, String peer) {
-    if (!loop.inEventLoop()) {
-      if (!loop.isShuttingDown()) {
-        loop.execute(() -> onLeft(fromPrev, peer));
-      }
+    if (hop(() -> onLeft(fromPrev, peer), () -> { })) {
       return;
     }
     if (fromPrev) {
@@ -323,10 +315,8 @@ final class RingAllReduce {
   }
 
   void onDisconnected(boolean fromPrev, String peer) {
-    if (!loop.inEventLoop()) {
-      if (!loop.isShuttingDown()) { // queued behind any goodbye read just before on that link
-        loop.execute(() -> onDisconnected(fromPrev, peer));
-      }
+    // Hopping keeps it behind any goodbye read just before on the same link.
+    if (hop(() -> onDisconnected(fromPrev, peer), () -> { })) {
       return;
     }
     if (!(fromPrev ? prevLeft : nextLeft)) {
@@ -340,10 +330,7 @@ final class RingAllReduce {
   }
 
   private void fail(RingException cause, int origin, String reason) {
-    if (!loop.inEventLoop()) {
-      if (!loop.isShuttingDown()) { // after close() the links' last events have nowhere to go
-        loop.execute(() -> fail(cause, origin, reason));
-      }
+    if (hop(() -> fail(cause, origin, reason), () -> { })) {
       return;
     }
     if (failure != null) {
@@ -375,6 +362,22 @@ final class RingAllReduce {
       link.writeAndFlush(FrameCodec.abort(link.alloc(), origin, reason))
           .addListener(ChannelFutureListener.CLOSE);
     }
+  }
+
+  /**
+   * Moves a call made off the ring loop onto it and returns true; false when already on it. After
+   * close() the loop is gone and the links' last events have nowhere to go: {@code ifClosed} runs.
+   */
+  private boolean hop(Runnable call, Runnable ifClosed) {
+    if (loop.inEventLoop()) {
+      return false;
+    }
+    try {
+      loop.execute(call);
+    } catch (RejectedExecutionException closed) {
+      ifClosed.run();
+    }
+    return true;
   }
 
   private RingException stepMismatch(int bucket, long mine, long theirs) {

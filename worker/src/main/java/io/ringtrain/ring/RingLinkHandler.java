@@ -25,6 +25,9 @@ final class RingLinkHandler extends ChannelInboundHandlerAdapter {
     if (frame.phase == FrameCodec.BYE) {
       frame.release();
       ring.onLeft(fromPrev, peer);
+    } else if (!fromPrev && frame.phase != FrameCodec.ABORT) {
+      frame.release(); // data flows one way: the next rank only ever sends abort or goodbye
+      ring.fail(new RingException(peer + " sent a data frame against the ring's direction"));
     } else {
       ring.onFrame(frame);
     }
