@@ -2,11 +2,8 @@ package io.ringtrain.ring;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * The ring's wire format: a fixed 32-byte little-endian header, then the payload.
@@ -16,7 +13,7 @@ import java.util.List;
  *  0     4    magic 0x474E4952 ("RING" in byte order)
  *  4     8    step
  * 12     4    bucket
- * 16     4    phase: 0 reduce-scatter, 1 all-gather, 2 abort
+ * 16     4    phase: 0 reduce-scatter, 1 all-gather, 2 abort, 3 bye (leaving, nothing pending)
  * 20     4    chunk (abort: the rank that first failed)
  * 24     4    part, the sub-chunk index inside the chunk
  * 28     4    count: floats in the payload (abort: bytes of the UTF-8 reason)
@@ -35,6 +32,7 @@ final class FrameCodec {
   static final int REDUCE_SCATTER = 0;
   static final int ALL_GATHER = 1;
   static final int ABORT = 2;
+  static final int BYE = 3;
   /** Absolute cap on a frame (16 MiB of floats); the configured sub-chunk size is the real limit. */
   static final int MAX_FRAME_FLOATS = 4 * 1024 * 1024;
   static final int MAX_ABORT_BYTES = 16 * 1024;
@@ -54,6 +52,12 @@ final class FrameCodec {
         .asFloatBuffer()
         .put(src, from, count);
     buf.writerIndex(bytes);
+    return buf;
+  }
+
+  static ByteBuf bye(ByteBufAllocator alloc, int rank) {
+    ByteBuf buf = alloc.buffer(HEADER_BYTES);
+    header(buf, 0, 0, BYE, rank, 0, 0);
     return buf;
   }
 
@@ -77,47 +81,31 @@ final class FrameCodec {
         .writeIntLE(count);
   }
 
-  /** Cuts the byte stream into {@link Frame}s; rejects garbled or oversized headers up front. */
-  static final class Decoder extends ByteToMessageDecoder {
-    private final int maxFloats;
-    private final String peer;
-
-    Decoder(int maxFloats, String peer) {
-      this.maxFloats = maxFloats;
-      this.peer = peer;
+  /**
+   * Validates the header at {@code at} and returns its payload size in bytes.
+   *
+   * @throws RingException for a garbled or oversized header, before any payload is buffered
+   */
+  static int payloadBytes(ByteBuf in, int at, int maxFloats, String peer) {
+    int magic = in.getIntLE(at);
+    if (magic != MAGIC) {
+      throw new RingException(String.format("garbled frame from %s: bad magic 0x%08x", peer, magic));
     }
-
-    @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      if (in.readableBytes() < HEADER_BYTES) {
-        return;
-      }
-      int start = in.readerIndex();
-      int magic = in.getIntLE(start);
-      if (magic != MAGIC) {
+    int phase = in.getIntLE(at + 16);
+    int count = in.getIntLE(at + 28);
+    if (phase == REDUCE_SCATTER || phase == ALL_GATHER) {
+      if (count < 0 || count > maxFloats) {
         throw new RingException(String.format(
-            "garbled frame from %s: bad magic 0x%08x", peer, magic));
+            "frame from %s carries %d floats, limit is %d", peer, count, maxFloats));
       }
-      int phase = in.getIntLE(start + 16);
-      int count = in.getIntLE(start + 28);
-      int payload;
-      if (phase == REDUCE_SCATTER || phase == ALL_GATHER) {
-        if (count < 0 || count > maxFloats) {
-          throw new RingException(String.format(
-              "frame from %s carries %d floats, limit is %d", peer, count, maxFloats));
-        }
-        payload = count * Float.BYTES;
-      } else if (phase == ABORT) {
-        if (count < 0 || count > MAX_ABORT_BYTES) {
-          throw new RingException("abort frame from " + peer + " has bad length " + count);
-        }
-        payload = count;
-      } else {
-        throw new RingException("garbled frame from " + peer + ": unknown phase " + phase);
-      }
-      if (in.readableBytes() >= HEADER_BYTES + payload) {
-        out.add(new Frame(in.readRetainedSlice(HEADER_BYTES + payload)));
-      }
+      return count * Float.BYTES;
     }
+    if (phase == ABORT || phase == BYE) {
+      if (count < 0 || count > MAX_ABORT_BYTES) {
+        throw new RingException("abort frame from " + peer + " has bad length " + count);
+      }
+      return count;
+    }
+    throw new RingException("garbled frame from " + peer + ": unknown phase " + phase);
   }
 }

@@ -1,6 +1,5 @@
 package io.ringtrain.ring;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
@@ -10,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -47,6 +47,9 @@ final class RingAllReduce {
   private Channel prev;
   private Channel next;
   private RingException failure;
+  private boolean ready;
+  private boolean prevLeft;
+  private boolean nextLeft;
   private long lastFrameNanos;
   private ScheduledFuture<?> watchdog;
 
@@ -60,20 +63,38 @@ final class RingAllReduce {
     this.prevName = prevName;
   }
 
-  /** Both links are authenticated: start the stall watchdog. Call on the ring loop. */
-  void attach(Channel prevChannel, Channel nextChannel) {
+  /** A link passed the handshake; known from now on so that a failure can be reported on it. */
+  void linked(Channel link, boolean fromPrev) {
+    if (hop(() -> linked(link, fromPrev), link::close)) {
+      return;
+    }
+    if (fromPrev) {
+      prev = link;
+    } else {
+      next = link;
+    }
+    if (failure != null) {
+      abort(link, rank, failure.getMessage());
+    }
+  }
+
+  /** Both links are up: start the stall watchdog. Call on the ring loop, after both linked(). */
+  void attach() {
     if (failure != null) {
       throw failure; // a link dropped while the other was still connecting
     }
-    prev = prevChannel;
-    next = nextChannel;
+    ready = true;
     long period = Math.max(TimeUnit.NANOSECONDS.toMillis(timeoutNanos) / 8, 5);
     watchdog = loop.scheduleAtFixedRate(this::checkStall, period, period, TimeUnit.MILLISECONDS);
   }
 
   CompletableFuture<Void> allReduce(long step, int bucket, float[] data, int offset, int length) {
     Op op = new Op(step, bucket, data, offset, length);
-    loop.execute(() -> start(op));
+    try {
+      loop.execute(() -> start(op));
+    } catch (RejectedExecutionException e) {
+      op.future.completeExceptionally(new RingException("ring peer rank " + rank + " is closed", e));
+    }
     return op.future;
   }
 
@@ -82,8 +103,13 @@ final class RingAllReduce {
       op.future.completeExceptionally(failure);
       return;
     }
-    if (next == null) {
+    if (!ready) {
       op.future.completeExceptionally(new IllegalStateException("ring is not connected yet"));
+      return;
+    }
+    if (prevLeft || nextLeft) {
+      op.future.completeExceptionally(new RingException("ring peer rank "
+          + (prevLeft ? (rank + size - 1) % size : (rank + 1) % size) + " has left the ring"));
       return;
     }
     Op running = ops.get(op.bucket);
@@ -125,12 +151,7 @@ final class RingAllReduce {
 
   /** A frame from either link. */
   void onFrame(Frame frame) {
-    if (!loop.inEventLoop()) {
-      if (loop.isShuttingDown()) {
-        frame.release();
-      } else {
-        loop.execute(() -> onFrame(frame));
-      }
+    if (hop(() -> onFrame(frame), frame::release)) {
       return;
     }
     if (failure != null) {
@@ -162,13 +183,10 @@ final class RingAllReduce {
 
   /** The next link drained below its low-water mark. */
   void onWritable() {
-    if (!loop.inEventLoop()) {
-      if (!loop.isShuttingDown()) {
-        loop.execute(this::onWritable);
-      }
+    if (hop(this::onWritable, () -> { })) {
       return;
     }
-    if (failure == null) {
+    if (failure == null && ready) {
       pump();
     }
   }
@@ -252,16 +270,67 @@ final class RingAllReduce {
     }
   }
 
+  /** This rank is closing: a goodbye when idle, else a failure that the whole ring learns of. */
+  void leave(RingException closed) {
+    if (failure != null) {
+      return;
+    }
+    if (!ops.isEmpty()) {
+      fail(new RingException(closed.getMessage() + " with " + ops.size()
+          + " all-reduce(s) pending"));
+      return;
+    }
+    failure = closed;
+    early.values().forEach(RingAllReduce::release);
+    early.clear();
+    if (watchdog != null) {
+      watchdog.cancel(false);
+    }
+    for (Channel link : new Channel[] {prev, next}) {
+      if (link != null && link.isActive()) {
+        link.writeAndFlush(FrameCodec.bye(link.alloc(), rank))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+  }
+
+  /**
+   * A neighbour said goodbye. Everything it sent us came before, on the same link: if it was the
+   * previous rank and operations here still lack frames, they never will. The next rank finished
+   * everything it needed from us, so our pending operations can still complete.
+   */
+  void onLeft(boolean fromPrev, String peer) {
+    if (hop(() -> onLeft(fromPrev, peer), () -> { })) {
+      return;
+    }
+    if (fromPrev) {
+      prevLeft = true;
+    } else {
+      nextLeft = true;
+    }
+    if (fromPrev && !ops.isEmpty()) {
+      fail(new RingException(peer + " left the ring while " + ops.size()
+          + " all-reduce(s) here still needed its frames"));
+    }
+  }
+
+  void onDisconnected(boolean fromPrev, String peer) {
+    // Hopping keeps it behind any goodbye read just before on the same link.
+    if (hop(() -> onDisconnected(fromPrev, peer), () -> { })) {
+      return;
+    }
+    if (!(fromPrev ? prevLeft : nextLeft)) {
+      fail(new RingException(peer + " disconnected"));
+    }
+  }
+
   /** Fails everything pending, for good, and tells both neighbours so the whole ring stops. */
   void fail(RingException cause) {
     fail(cause, rank, cause.getMessage());
   }
 
   private void fail(RingException cause, int origin, String reason) {
-    if (!loop.inEventLoop()) {
-      if (!loop.isShuttingDown()) { // after close() the links' last events have nowhere to go
-        loop.execute(() -> fail(cause, origin, reason));
-      }
+    if (hop(() -> fail(cause, origin, reason), () -> { })) {
       return;
     }
     if (failure != null) {
@@ -282,11 +351,33 @@ final class RingAllReduce {
       watchdog.cancel(false);
     }
     for (Channel link : new Channel[] {prev, next}) {
-      if (link != null && link.isActive()) {
-        link.writeAndFlush(FrameCodec.abort(link.alloc(), origin, reason))
-            .addListener(ChannelFutureListener.CLOSE);
+      if (link != null) {
+        abort(link, origin, reason);
       }
     }
+  }
+
+  private static void abort(Channel link, int origin, String reason) {
+    if (link.isActive()) {
+      link.writeAndFlush(FrameCodec.abort(link.alloc(), origin, reason))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  /**
+   * Moves a call made off the ring loop onto it and returns true; false when already on it. After
+   * close() the loop is gone and the links' last events have nowhere to go: {@code ifClosed} runs.
+   */
+  private boolean hop(Runnable call, Runnable ifClosed) {
+    if (loop.inEventLoop()) {
+      return false;
+    }
+    try {
+      loop.execute(call);
+    } catch (RejectedExecutionException closed) {
+      ifClosed.run();
+    }
+    return true;
   }
 
   private RingException stepMismatch(int bucket, long mine, long theirs) {

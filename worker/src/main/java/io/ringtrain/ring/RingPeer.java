@@ -2,6 +2,7 @@ package io.ringtrain.ring;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -83,11 +84,15 @@ public final class RingPeer implements AutoCloseable {
         .group(ringLoop, ringLoop)
         .channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.TCP_NODELAY, true)
+        // Reads of up to 1 MiB: fewer syscalls, and most 128 KiB frames then arrive whole in one
+        // read buffer and are passed on as slices of it, uncopied (see FrameAssembler).
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR,
+            new AdaptiveRecvByteBufAllocator(4096, 256 * 1024, 1024 * 1024))
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("handshake", new HmacHandshake.Acceptor(config.secret(),
-                config.jobId(), config.prev(), config.timeoutMs(), RingPeer.this::acceptedPrev));
+                config.jobId(), config.prev(), config.connectTimeoutMs(), RingPeer.this::acceptedPrev));
           }
         });
     ChannelFuture bound = bootstrap.bind(config.bindHost(), config.port()).awaitUninterruptibly();
@@ -123,7 +128,7 @@ public final class RingPeer implements AutoCloseable {
     outbound.exceptionally(e -> failReady(ready, e));
     inbound.thenAcceptBoth(outbound, (in, out) -> ringLoop.execute(() -> {
       try {
-        ring.attach(in, out);
+        ring.attach();
         ready.complete(null);
       } catch (RingException e) {
         ready.completeExceptionally(e);
@@ -153,7 +158,11 @@ public final class RingPeer implements AutoCloseable {
     return ring.allReduce(step, bucket, data, offset, length);
   }
 
-  /** Fails pending all-reduces, tells the neighbours, closes the links and the event loops. */
+  /**
+   * Leaves the ring: with nothing pending the neighbours are told goodbye and carry on with what
+   * they still have in flight; with operations pending it is a failure, reported around the ring.
+   * Then closes the links and the event loops.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -161,7 +170,7 @@ public final class RingPeer implements AutoCloseable {
     }
     closed = true;
     RingException gone = new RingException("ring peer rank " + config.rank() + " closed");
-    ringLoop.submit(() -> ring.fail(gone)).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    ringLoop.submit(() -> ring.leave(gone)).awaitUninterruptibly(1, TimeUnit.SECONDS);
     inbound.completeExceptionally(gone);
     outbound.completeExceptionally(gone);
     for (CompletableFuture<Channel> link : List.of(inbound, outbound)) {
@@ -193,7 +202,7 @@ public final class RingPeer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("handshake", new HmacHandshake.Connector(config.secret(),
-                config.jobId(), config.rank(), config.timeoutMs(),
+                config.jobId(), config.rank(), config.connectTimeoutMs(),
                 accepted -> acceptedNext(accepted, name),
                 why -> outbound.completeExceptionally(
                     new RingException(name + " refused this rank: " + why))));
@@ -224,16 +233,18 @@ public final class RingPeer implements AutoCloseable {
     }
     String name = "ring peer rank " + config.prev() + " (previous, " + ch.remoteAddress() + ")";
     ch.pipeline().replace("handshake", "frames",
-        new FrameCodec.Decoder(config.subChunkFloats(), name));
-    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+        new FrameAssembler(config.subChunkFloats(), name));
+    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name, true));
+    ring.linked(ch, true);
     server.close(); // exactly one peer: stop listening
     inbound.complete(ch);
   }
 
   /** On the send loop: rank+1 accepted us. Only abort frames ever come back on this link. */
   private void acceptedNext(Channel ch, String name) {
-    ch.pipeline().replace("handshake", "frames", new FrameCodec.Decoder(0, name));
-    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name));
+    ch.pipeline().replace("handshake", "frames", new FrameAssembler(0, name));
+    ch.pipeline().addLast("ring", new RingLinkHandler(ring, name, false));
+    ring.linked(ch, false);
     if (!outbound.complete(ch)) {
       ch.close(); // closed meanwhile
     }

@@ -104,6 +104,37 @@ class RingFailureTest {
   }
 
   @Test
+  void rankThatFinishedCanLeaveWhileOthersAreStillFinishing() throws Exception {
+    int n = 3;
+    int length = 300_000;
+    for (int round = 0; round < 3; round++) {
+      List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withSubChunkFloats(4096));
+      try {
+        float[][] data = new float[n][length];
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+          java.util.Arrays.fill(data[r], r + 1);
+          done.add(peers.get(r).allReduce(0, 0, data[r], 0, length));
+        }
+        int first = CompletableFuture.anyOf(done.toArray(CompletableFuture[]::new))
+            .thenApply(v -> done.indexOf(done.stream().filter(CompletableFuture::isDone)
+                .findFirst().orElseThrow())).get(10, TimeUnit.SECONDS);
+        peers.get(first).close(); // leaves with nothing pending: a goodbye, not a failure
+        for (int r = 0; r < n; r++) {
+          done.get(r).get(10, TimeUnit.SECONDS);
+          assertTrue(data[r][0] == 6 && data[r][length - 1] == 6);
+        }
+        ExecutionException after = assertThrows(ExecutionException.class,
+            () -> peers.get((first + 1) % n).allReduce(1, 0, new float[8], 0, 8)
+                .get(5, TimeUnit.SECONDS));
+        assertTrue(after.getCause().getMessage().contains("rank " + first), after.getMessage());
+      } finally {
+        Rings.closeAll(peers);
+      }
+    }
+  }
+
+  @Test
   void stalledPeerIsDetectedWithinTheTimeout() throws Exception {
     int n = 3;
     long timeoutMs = 400;
@@ -182,6 +213,44 @@ class RingFailureTest {
       assertInstanceOf(RingException.class, e.getCause());
       assertTrue(elapsedMs >= 600 && elapsedMs < 3_000, "took " + elapsedMs);
       assertFalse(e.getCause().getMessage().isEmpty());
+    }
+  }
+
+  @Test
+  void oversizedAndGarbledFramesAreRejectedWithAClearError() throws Exception {
+    assertTrue(reasonForBadFrame(1025, FrameCodec.MAGIC)
+        .contains("carries 1025 floats, limit is 1024"));
+    assertTrue(reasonForBadFrame(4, 0x12345678).contains("bad magic 0x12345678"));
+  }
+
+  /** Authenticates as rank 0 by hand, sends one bad header, returns the abort reason sent back. */
+  private static String reasonForBadFrame(int floats, int magic) throws Exception {
+    try (RingPeer peer = new RingPeer(Rings.config(1, 2).withSubChunkFloats(1024));
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", peer.bind())) {
+      socket.setSoTimeout(5_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+      byte[] hello = new byte[4 + HmacHandshake.NONCE_BYTES];
+      in.readFully(hello);
+      byte[] nonce = java.util.Arrays.copyOfRange(hello, 4, hello.length);
+      java.nio.ByteBuffer answer = java.nio.ByteBuffer.allocate(4 + HmacHandshake.MAC_BYTES)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .putInt(0)
+          .put(HmacHandshake.mac(Rings.SECRET, nonce, "job-1", 0));
+      socket.getOutputStream().write(answer.array());
+      assertTrue(in.readByte() == HmacHandshake.ACCEPTED);
+      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(FrameCodec.HEADER_BYTES)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .putInt(magic).putLong(0).putInt(0).putInt(FrameCodec.REDUCE_SCATTER)
+          .putInt(0).putInt(0).putInt(floats);
+      socket.getOutputStream().write(header.array());
+      byte[] reply = new byte[FrameCodec.HEADER_BYTES];
+      in.readFully(reply);
+      java.nio.ByteBuffer abort = java.nio.ByteBuffer.wrap(reply).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      assertTrue(abort.getInt(16) == FrameCodec.ABORT);
+      byte[] reason = new byte[abort.getInt(28)];
+      in.readFully(reason);
+      assertTrue(in.read() == -1, "the link is closed after the abort");
+      return new String(reason, StandardCharsets.UTF_8);
     }
   }
 

@@ -25,16 +25,19 @@ import java.util.concurrent.TimeUnit;
  * <p>The parent picks N free loopback ports, spawns N children ({@link Rank}) on its own class path
  * and reads each child's per-iteration times. An iteration's time is the slowest rank's; the figure
  * is the median over the timed iterations after warm-up. algbw = bytes / time and
- * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them. Warm-up lasts
- * {@link #WARMUP_NANOS}, however many iterations that takes.
+ * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them. Warm-up is timed
+ * (however many iterations that takes), not counted: JIT compilation, not iterations, sets it.
  *
  * <p>It lives in the worker module, not bench/, because it needs {@link RingPeer} and bench/
  * depends on the trainer only.
  */
 public final class AllReduceBench {
   static final String SECRET_ENV = "RINGTRAIN_BENCH_SECRET";
-  /** The JIT keeps compiling Netty's and the ring's hot paths for seconds: time it out first. */
-  static final long WARMUP_NANOS = TimeUnit.SECONDS.toNanos(4);
+  /**
+   * The JIT keeps compiling Netty's and the ring's hot paths for seconds, longer when several JVMs
+   * share few cores (C2 gets little CPU): warm up for this long per pair of ranks.
+   */
+  static final double WARMUP_SECONDS_PER_TWO_RANKS = 5;
   private static final String TIMES = "ring-bench-times ";
 
   private AllReduceBench() {}
@@ -59,9 +62,14 @@ public final class AllReduceBench {
     }
   }
 
-  /** Runs {@code workers} rank JVMs all-reducing {@code mib} MiB of floats. */
+  /** Runs {@code workers} rank JVMs all-reducing {@code mib} MiB of floats, default warm-up. */
   public static Result run(int workers, int mib, int iterations) {
-    if (workers < 1 || mib < 1 || iterations < 1) {
+    return run(workers, mib, iterations, WARMUP_SECONDS_PER_TWO_RANKS * Math.max(1, workers / 2.0));
+  }
+
+  /** As {@link #run(int, int, int)}, warming up for {@code warmupSeconds} before timing. */
+  public static Result run(int workers, int mib, int iterations, double warmupSeconds) {
+    if (workers < 1 || mib < 1 || iterations < 1 || warmupSeconds < 0) {
       throw new IllegalArgumentException("workers, mib and iterations must be >= 1");
     }
     int floats = (int) Math.min(Integer.MAX_VALUE - 8, (long) mib * 1024 * 1024 / Float.BYTES);
@@ -74,7 +82,8 @@ public final class AllReduceBench {
       for (int rank = 0; rank < workers; rank++) {
         ProcessBuilder builder = new ProcessBuilder(java, "-cp",
             System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
-            String.valueOf(workers), ports, String.valueOf(floats), String.valueOf(iterations));
+            String.valueOf(workers), ports, String.valueOf(floats), String.valueOf(iterations),
+            String.valueOf(warmupSeconds));
         // The secret goes through the environment: command lines are visible to every user.
         builder.environment().put(SECRET_ENV, HexFormat.of().formatHex(secret));
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -146,27 +155,31 @@ public final class AllReduceBench {
     }
   }
 
-  /** {@code --workers N --mib M [--iterations K] [--json]} */
+  /** {@code --workers N --mib M [--iterations K] [--warmup-seconds S] [--json]} */
   public static void main(String[] args) {
     int workers = 2;
     int mib = 64;
     int iterations = 20;
     boolean json = false;
+    double warmup = -1;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--workers" -> workers = Integer.parseInt(args[++i]);
         case "--mib" -> mib = Integer.parseInt(args[++i]);
         case "--iterations" -> iterations = Integer.parseInt(args[++i]);
+        case "--warmup-seconds" -> warmup = Double.parseDouble(args[++i]);
         case "--json" -> json = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (usage: --workers N --mib M [--iterations K] [--json])");
+            + " (usage: --workers N --mib M [--iterations K] [--warmup-seconds S] [--json])");
       }
     }
-    Result result = run(workers, mib, iterations);
+    Result result = warmup < 0
+        ? run(workers, mib, iterations)
+        : run(workers, mib, iterations, warmup);
     System.out.println(json ? result.toJson() : result.toString());
   }
 
-  /** One rank: {@code rank workers port0,port1,.. floats iterations}; secret in the environment. */
+  /** One rank: {@code rank workers port0,port1,.. floats iterations warmupSeconds}; secret in env. */
   public static final class Rank {
     private Rank() {}
 
@@ -176,6 +189,7 @@ public final class AllReduceBench {
       int[] ports = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
       int floats = Integer.parseInt(args[3]);
       int iterations = Integer.parseInt(args[4]);
+      long warmupNanos = (long) (Double.parseDouble(args[5]) * 1e9);
       byte[] secret = HexFormat.of().parseHex(System.getenv(SECRET_ENV));
       RingConfig config = RingConfig.of(rank, workers, "allreduce-bench", secret)
           .withBind("127.0.0.1", ports[rank])
@@ -186,7 +200,7 @@ public final class AllReduceBench {
       try (RingPeer peer = new RingPeer(config)) {
         peer.connect(new InetSocketAddress("127.0.0.1", ports[(rank + 1) % workers])).get();
         long step = 0;
-        long warmupEnd = System.nanoTime() + WARMUP_NANOS;
+        long warmupEnd = System.nanoTime() + warmupNanos;
         boolean warming = true;
         for (int i = 0; i < iterations; step++) {
           Arrays.fill(data, rank + 1f); // fresh inputs: repeated sums would overflow

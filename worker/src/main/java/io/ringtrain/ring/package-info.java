@@ -1,0 +1,33 @@
+/**
+ * The ring all-reduce over Netty: sums float regions across N worker JVMs.
+ *
+ * <p><b>Shape.</b> Rank r listens for exactly one authenticated connection, from rank r-1, and
+ * connects to rank r+1 ({@link io.ringtrain.ring.RingPeer}). Data flows one way round the ring;
+ * the reverse direction of each link only ever carries abort and goodbye frames.
+ *
+ * <p><b>Algorithm</b> ({@link io.ringtrain.ring.RingAllReduce}). Reduce-scatter then all-gather,
+ * so each rank sends 2(N-1)/N of the buffer. Chunk c = [c·len/N, (c+1)·len/N) is cut into
+ * sub-chunks (128 KiB by default) that flow independently and event-driven: no step barriers, so
+ * sending, receiving and summing overlap, also across buckets. Each element of chunk c is summed
+ * in ring order starting at rank c and the all-gather copies that one value everywhere: results
+ * are bit-identical on every rank and every run. A rank's own chunk is sent through a window (the
+ * next link's write-buffer water marks); forwarded frames are never held back.
+ *
+ * <p><b>Wire</b> ({@link io.ringtrain.ring.FrameCodec}). Handshake first
+ * ({@link io.ringtrain.ring.HmacHandshake}): nonce from the acceptor, rank and
+ * HMAC-SHA256(secret, nonce ‖ job id ‖ rank) back, one accept byte. Then frames: a fixed 32-byte
+ * little-endian header (magic, step, bucket, phase, chunk, part, count) and count little-endian
+ * floats. Frames over the configured sub-chunk size, with a bad magic or an unknown phase fail the
+ * ring with a message naming the peer.
+ *
+ * <p><b>Failure.</b> A failure (peer disconnected, stalled for {@code timeoutMs} with work
+ * pending, garbled frame, step or size mismatch) fails every pending future with a
+ * {@link io.ringtrain.ring.RingException}, is sticky (later calls fail at once), and is sent as an
+ * abort frame both ways round the ring so every rank stops within a bounded time. A rank that
+ * closes with nothing pending sends goodbye instead, so neighbours finishing their last operation
+ * are not failed; the rank that still needs its frames fails and aborts the rest.
+ *
+ * <p><b>Threads.</b> Per peer one event-loop group of two NIO loops, created once: one reads from
+ * rank-1 and owns all all-reduce state (no locks), one writes to rank+1.
+ */
+package io.ringtrain.ring;
