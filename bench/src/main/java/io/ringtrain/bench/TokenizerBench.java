@@ -1,9 +1,11 @@
 package io.ringtrain.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.ringtrain.tokenizer.BpeTrainer;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -16,9 +18,13 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>The corpus is decompressed into memory first so that gunzip does not count. Encoding is
  * timed twice on one thread, cold (empty piece cache, JIT still warming) and warm, then on all
- * cores; every encoding is checked to decode back to the input.
+ * cores; every encoding is checked to decode back to the input. Each phase reports wall time,
+ * the MB/s it implies, and the process CPU time it used.
  */
 public final class TokenizerBench {
+  private static final OperatingSystemMXBean OS =
+      (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
   private TokenizerBench() {}
 
   /**
@@ -28,40 +34,33 @@ public final class TokenizerBench {
   public static String run(Path corpusGz, int vocabSize, long maxBytes) throws IOException {
     byte[] text = read(corpusGz, maxBytes);
     double mb = text.length / 1e6;
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "corpus           %s, %.1f MB, %d cores, load %.1f%n",
+        corpusGz.getFileName(), mb, Runtime.getRuntime().availableProcessors(),
+        OS.getSystemLoadAverage()));
 
-    long t0 = System.nanoTime();
+    Timer t = new Timer();
     ByteLevelBpe bpe = BpeTrainer.train(text, vocabSize);
-    double trainS = seconds(t0);
-
-    t0 = System.nanoTime();
+    sb.append(t.line("train", mb, "vocabulary " + bpe.vocabSize() + " (asked " + vocabSize + ")"));
+    t = new Timer();
     int[] cold = bpe.encode(text);
-    double coldS = seconds(t0);
-    t0 = System.nanoTime();
+    sb.append(t.line("encode cold", mb, "1 thread, empty piece cache"));
+    t = new Timer();
     int[] warm = bpe.encode(text);
-    double warmS = seconds(t0);
-    t0 = System.nanoTime();
+    sb.append(t.line("encode warm", mb, "1 thread"));
+    t = new Timer();
     int[] parallel = bpe.encodeParallel(text);
-    double parallelS = seconds(t0);
+    sb.append(t.line("encode parallel", mb, "all cores"));
+    t = new Timer();
+    byte[] back = bpe.decode(cold);
+    sb.append(t.line("decode", mb, ""));
 
     if (!Arrays.equals(cold, warm) || !Arrays.equals(cold, parallel)) {
       throw new IllegalStateException("encodings differ between runs");
     }
-    t0 = System.nanoTime();
-    byte[] back = bpe.decode(cold);
-    double decodeS = seconds(t0);
     if (!Arrays.equals(back, text)) {
       throw new IllegalStateException("decode(encode(corpus)) differs from the corpus");
     }
-
-    StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "corpus           %s, %.1f MB%n", corpusGz.getFileName(), mb));
-    sb.append(String.format(Locale.ROOT, "vocabulary       %d (asked %d), cores %d%n",
-        bpe.vocabSize(), vocabSize, Runtime.getRuntime().availableProcessors()));
-    sb.append(String.format(Locale.ROOT, "train            %.2f s, %.1f MB/s%n", trainS, mb / trainS));
-    sb.append(String.format(Locale.ROOT, "encode cold      %.2f s, %.1f MB/s (1 thread)%n", coldS, mb / coldS));
-    sb.append(String.format(Locale.ROOT, "encode warm      %.2f s, %.1f MB/s (1 thread)%n", warmS, mb / warmS));
-    sb.append(String.format(Locale.ROOT, "encode parallel  %.2f s, %.1f MB/s%n", parallelS, mb / parallelS));
-    sb.append(String.format(Locale.ROOT, "decode           %.2f s, %.1f MB/s%n", decodeS, mb / decodeS));
     sb.append(String.format(Locale.ROOT, "tokens           %d, %.3f tokens/byte, %.2f bytes/token%n",
         cold.length, cold.length / (double) text.length, text.length / (double) cold.length));
     return sb.toString();
@@ -84,7 +83,19 @@ public final class TokenizerBench {
     }
   }
 
-  private static double seconds(long start) {
-    return (System.nanoTime() - start) / 1e9;
+  /**
+   * Wall and process CPU time of one phase. The build machine is shared, so wall time alone
+   * swings with other people's load; CPU time says what the phase itself cost.
+   */
+  private static final class Timer {
+    private final long wall = System.nanoTime();
+    private final long cpu = OS.getProcessCpuTime();
+
+    String line(String phase, double mb, String note) {
+      double wallS = (System.nanoTime() - wall) / 1e9;
+      double cpuS = (OS.getProcessCpuTime() - cpu) / 1e9;
+      return String.format(Locale.ROOT, "%-16s %.2f s wall, %.1f MB/s; %.2f s CPU%s%n", phase,
+          wallS, mb / wallS, cpuS, note.isEmpty() ? "" : "; " + note);
+    }
   }
 }

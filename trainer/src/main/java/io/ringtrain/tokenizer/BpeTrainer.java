@@ -67,13 +67,15 @@ public final class BpeTrainer {
         break;
       }
       int cut = PreTokenizer.lastSafeCut(buf, 0, filled);
-      if (cut < 0) {
-        buf = Arrays.copyOf(buf, buf.length * 2);
-        continue;
+      if (cut > 0) {
+        total.addAll(count(buf, 0, cut));
+        System.arraycopy(buf, cut, buf, 0, filled - cut);
+        filled -= cut;
       }
-      total.addAll(count(buf, 0, cut));
-      System.arraycopy(buf, cut, buf, 0, filled - cut);
-      filled -= cut;
+      if (filled > buf.length / 2) {
+        // No cut, or only an early one: a bigger buffer keeps each read a large step forward.
+        buf = Arrays.copyOf(buf, buf.length * 2);
+      }
     }
     if (seen == 0) {
       throw new IllegalArgumentException("cannot train a BPE vocabulary on an empty corpus");
