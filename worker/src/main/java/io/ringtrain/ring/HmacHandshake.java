@@ -54,6 +54,7 @@ final class HmacHandshake {
     private final Consumer<Channel> onAccepted;
     private final byte[] nonce = new byte[NONCE_BYTES];
     private ScheduledFuture<?> deadline;
+    private boolean refused;
 
     Acceptor(byte[] secret, String jobId, int expectedRank, long timeoutMs,
         Consumer<Channel> onAccepted) {
@@ -68,16 +69,24 @@ final class HmacHandshake {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
       RANDOM.nextBytes(nonce);
       ctx.writeAndFlush(ctx.alloc().buffer(4 + NONCE_BYTES).writeIntLE(HELLO_MAGIC).writeBytes(nonce));
-      deadline = ctx.executor().schedule(() -> {
-        LOG.log(System.Logger.Level.WARNING, "refused ring peer from {0}: no handshake within {1} ms",
-            ctx.channel().remoteAddress(), timeoutMs);
-        ctx.close();
-      }, timeoutMs, TimeUnit.MILLISECONDS);
+      deadline = ctx.executor().schedule(
+          () -> refuse(ctx, "no handshake within " + timeoutMs + " ms"),
+          timeoutMs, TimeUnit.MILLISECONDS);
       super.channelActive(ctx);
     }
 
     @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      deadline.cancel(false);
+      super.channelInactive(ctx);
+    }
+
+    @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+      if (refused) {
+        in.skipBytes(in.readableBytes());
+        return;
+      }
       if (in.readableBytes() < Integer.BYTES + MAC_BYTES) {
         return;
       }
@@ -95,7 +104,8 @@ final class HmacHandshake {
       }
     }
 
-    private static void refuse(ChannelHandlerContext ctx, String why) {
+    private void refuse(ChannelHandlerContext ctx, String why) {
+      refused = true;
       LOG.log(System.Logger.Level.WARNING, "refused ring peer from {0}: {1}",
           ctx.channel().remoteAddress(), why);
       ctx.close();

@@ -233,8 +233,9 @@ final class RingAllReduce {
     float[] data = op.data;
     FloatBuffer in = frame.floats();
     if (reduce) {
-      // A bulk copy (memcpy) into one reused array, then an add loop the JIT vectorises: about 4x
-      // faster than summing through FloatBuffer.get(i), whose per-call checks defeat vectorisation.
+      // A bulk copy (memcpy) into one reused array, then an add loop the JIT vectorises: measured
+      // 2-4x faster than summing through FloatBuffer.get(i) when the bucket is in cache, as fast
+      // when memory-bound (large buckets), since get(i)'s per-call checks defeat vectorisation.
       in.get(scratch, 0, n);
       for (int i = 0; i < n; i++) {
         data[at + i] += scratch[i];

@@ -175,7 +175,7 @@ public final class RingPeer implements AutoCloseable {
     outbound.completeExceptionally(gone);
     for (CompletableFuture<Channel> link : List.of(inbound, outbound)) {
       if (!link.isCompletedExceptionally()) {
-        // The abort frame closes the link once queued frames are flushed; give it a moment.
+        // The goodbye (or abort) frame closes the link once queued frames are flushed: wait a bit.
         Channel ch = link.join();
         ch.closeFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
         ch.close().awaitUninterruptibly(1, TimeUnit.SECONDS);

@@ -135,6 +135,61 @@ class RingFailureTest {
   }
 
   @Test
+  void linkDroppedWithoutGoodbyeFailsEveryoneQuicklyNamingThePeer() throws Exception {
+    int n = 4;
+    long timeoutMs = 5_000;
+    List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
+    try {
+      List<CompletableFuture<Void>> pending = new ArrayList<>();
+      for (int r = 0; r < n; r++) {
+        if (r != 1) {
+          pending.add(peers.get(r).allReduce(0, 0, new float[100_000], 0, 100_000));
+        }
+      }
+      Thread.sleep(100);
+      long start = System.nanoTime();
+      // What a crash of rank 1 looks like to rank 2: its link from rank 1 just ends.
+      linkFromPrevious(peers.get(2)).close();
+      for (CompletableFuture<Void> f : pending) {
+        ExecutionException e = assertThrows(ExecutionException.class,
+            () -> f.get(timeoutMs + 2_000, TimeUnit.MILLISECONDS));
+        assertTrue(e.getCause().getMessage().contains("rank 1"), e.getCause().getMessage());
+      }
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(elapsedMs < timeoutMs, "took " + elapsedMs + " ms");
+    } finally {
+      Rings.closeAll(peers);
+    }
+  }
+
+  @Test
+  void connectRetriesUntilTheNextRankListens() throws Exception {
+    int port1;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port1 = probe.getLocalPort();
+    }
+    try (RingPeer rank0 = new RingPeer(Rings.config(0, 2));
+        RingPeer rank1 = new RingPeer(Rings.config(1, 2).withBind("127.0.0.1", port1))) {
+      CompletableFuture<Void> ready0 = rank0.connect(local(port1)); // nobody listens there yet
+      Thread.sleep(400);
+      CompletableFuture<Void> ready1 = rank1.connect(local(rank0.bind()));
+      CompletableFuture.allOf(ready0, ready1).get(10, TimeUnit.SECONDS);
+      float[] a = {1};
+      float[] b = {2};
+      CompletableFuture.allOf(rank0.allReduce(0, 0, a, 0, 1), rank1.allReduce(0, 0, b, 0, 1))
+          .get(10, TimeUnit.SECONDS);
+      assertTrue(a[0] == 3 && b[0] == 3);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static io.netty.channel.Channel linkFromPrevious(RingPeer peer) throws Exception {
+    java.lang.reflect.Field inbound = RingPeer.class.getDeclaredField("inbound");
+    inbound.setAccessible(true);
+    return ((CompletableFuture<io.netty.channel.Channel>) inbound.get(peer)).join();
+  }
+
+  @Test
   void stalledPeerIsDetectedWithinTheTimeout() throws Exception {
     int n = 3;
     long timeoutMs = 400;

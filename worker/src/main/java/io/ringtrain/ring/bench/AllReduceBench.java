@@ -70,7 +70,8 @@ public final class AllReduceBench {
   /** As {@link #run(int, int, int)}, warming up for {@code warmupSeconds} before timing. */
   public static Result run(int workers, int mib, int iterations, double warmupSeconds) {
     if (workers < 1 || mib < 1 || iterations < 1 || warmupSeconds < 0) {
-      throw new IllegalArgumentException("workers, mib and iterations must be >= 1");
+      throw new IllegalArgumentException(
+          "workers, mib and iterations must be >= 1 and warm-up >= 0 s");
     }
     int floats = (int) Math.min(Integer.MAX_VALUE - 8, (long) mib * 1024 * 1024 / Float.BYTES);
     String ports = String.join(",", freePorts(workers).stream().map(String::valueOf).toList());
