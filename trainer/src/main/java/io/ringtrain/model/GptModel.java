@@ -2,6 +2,7 @@ package io.ringtrain.model;
 
 import io.ringtrain.kernels.Backend;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * GPT-2 with hand-written forward and backward passes, after llm.c's train_gpt2.c: token +
@@ -195,6 +196,17 @@ public final class GptModel {
    * with their gradient, so it runs once per forward.
    */
   public void backward() {
+    backward(segment -> {});
+  }
+
+  /**
+   * As {@link #backward()}, telling {@code segmentDone} each {@link ParameterLayout} segment whose
+   * gradients are complete, as soon as they are: the final LayerNorm first, then the layers from
+   * the last to the first, then the embeddings (wte is tied to the LM head, so it completes last).
+   * A data-parallel trainer starts each segment's all-reduce there, overlapping communication with
+   * the rest of the backward pass; it must not touch other segments' gradients meanwhile.
+   */
+  public void backward(IntConsumer segmentDone) {
     if (!backwardReady) {
       throw new IllegalStateException("backward needs a forward with targets just before it");
     }
@@ -216,6 +228,7 @@ public final class GptModel {
     Arrays.fill(dresidual, 0, BT * C, 0f);
     be.layernormBackward(dresidual, 0, grads, layout.lnfw(), grads, layout.lnfb(), dln, 0,
         residual3[nl - 1], 0, params, layout.lnfw(), lnfMean, 0, lnfRstd, 0, BT, C);
+    segmentDone.accept(nl + 1);
 
     // dresidual holds the gradient of the residual stream; each block's two additions pass it
     // through unchanged and the LayerNorm branches add to it.
@@ -236,8 +249,10 @@ public final class GptModel {
           p.qkvw(), BT, C, 3 * C);
       be.layernormBackward(dresidual, 0, grads, p.ln1w(), grads, p.ln1b(), dln, 0, residual, 0,
           params, p.ln1w(), ln1Mean[l], 0, ln1Rstd[l], 0, BT, C);
+      segmentDone.accept(l + 1);
     }
     be.encoderBackward(grads, layout.wte(), grads, layout.wpe(), dresidual, 0, inputs, B, T, C);
+    segmentDone.accept(0);
   }
 
   /**

@@ -18,6 +18,8 @@ import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.proto.OptimizerSpec;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.function.IntConsumer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,20 +133,24 @@ public final class Trainer {
     int accum = spec.getSchedule().getGradAccum();
     model.zeroGrad();
     double loss = 0;
+    float[] grads = model.grads();
+    ParameterLayout layout = model.layout();
+    IntConsumer startAllReduce = segment -> {
+      int from = layout.segmentStart(segment);
+      try {
+        collective.allReduceSum(step, segment, grads, from, layout.segmentEnd(segment) - from);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    };
     for (int micro = 0; micro < accum; micro++) {
       loader.next(inputs, targets);
       loss += model.forward(inputs, targets, batch, seqLen);
-      model.backward();
+      // The last micro-batch completes each segment's gradient: its all-reduce starts right away.
+      model.backward(micro == accum - 1 ? startAllReduce : segment -> {});
     }
     loss /= accum;
     long t1 = System.nanoTime();
-    float[] grads = model.grads();
-    ParameterLayout layout = model.layout();
-    // Reverse layer order: the order in which backward finishes them.
-    for (int s = layout.numSegments() - 1; s >= 0; s--) {
-      int from = layout.segmentStart(s);
-      collective.allReduceSum(step, s, grads, from, layout.segmentEnd(s) - from);
-    }
     collective.await(step);
     long t2 = System.nanoTime();
     Backend be = model.backend();
