@@ -187,6 +187,18 @@ class PipelineTest {
   }
 
   @Test
+  @Order(3)
+  void shardsBeyondTheModelsVocabularyAreRefused() {
+    Cli.Result r = Cli.run("train", "--data", data(), "--out", tmp.resolve("small-vocab").toString(), "--vocab", "300",
+        "--steps", "1");
+    assertEquals(2, r.code(), r.all());
+    assertTrue(r.err().contains("declares a vocabulary of 512 but the model's vocabulary is 300"), r.err());
+    Cli.Result raw = Cli.run("train", "--data", data() + "/val_000000.bin", "--vocab", "300", "--out",
+        tmp.resolve("small-vocab2").toString(), "--steps", "1");
+    assertEquals(2, raw.code(), raw.all());
+  }
+
+  @Test
   @Order(4)
   void evalPrintsLossAndPerplexity() {
     Cli.Result r = Cli.run("eval", "--checkpoint", run() + "/checkpoints/12", "--data", data() + "/val_*.bin",
