@@ -23,6 +23,15 @@ public final class ParameterLayout {
 
   /** One named tensor: {@code shape} is row-major; {@code layer} is -1 outside the blocks. */
   public record Tensor(String name, int offset, int[] shape, boolean matrix, int layer) {
+    public Tensor {
+      shape = shape.clone();
+    }
+
+    @Override
+    public int[] shape() {
+      return shape.clone();
+    }
+
     public int size() {
       int n = 1;
       for (int d : shape) {
@@ -97,7 +106,7 @@ public final class ParameterLayout {
       throw new IllegalArgumentException("model too large for one float[]: at tensor " + name);
     }
     int offset = (int) cursor[0];
-    list.add(new Tensor(name, offset, shape.clone(), matrix, layer));
+    list.add(new Tensor(name, offset, shape, matrix, layer));
     cursor[0] += size;
     return offset;
   }
