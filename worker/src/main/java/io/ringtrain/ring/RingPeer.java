@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One rank of the ring: a listening socket that accepts exactly one authenticated connection, from
@@ -51,6 +52,7 @@ public final class RingPeer implements AutoCloseable {
   private volatile Channel server;
   private int boundPort;
   private volatile boolean closed;
+  private final AtomicBoolean connecting = new AtomicBoolean();
 
   public RingPeer(RingConfig config) {
     this.config = Objects.requireNonNull(config, "config");
@@ -115,6 +117,9 @@ public final class RingPeer implements AutoCloseable {
   public CompletableFuture<Void> connect(InetSocketAddress nextAddress) {
     if (config.worldSize() == 1) {
       return CompletableFuture.completedFuture(null);
+    }
+    if (connecting.getAndSet(true)) {
+      throw new IllegalStateException("connect() was already called on ring rank " + rank());
     }
     int port = bind();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.connectTimeoutMs());
