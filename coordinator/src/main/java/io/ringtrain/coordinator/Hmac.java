@@ -21,9 +21,14 @@ public final class Hmac {
 
   /** HMAC-SHA256(secret, parts[0] || parts[1] || ...). */
   public static byte[] sign(String secret, byte[]... parts) {
+    return sign(secret.getBytes(StandardCharsets.UTF_8), parts);
+  }
+
+  /** As {@link #sign(String, byte[]...)} with the secret's bytes; an empty secret is one zero byte. */
+  public static byte[] sign(byte[] secret, byte[]... parts) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      mac.init(new SecretKeySpec(secret.length == 0 ? new byte[1] : secret, "HmacSHA256"));
       for (byte[] p : parts) mac.update(p);
       return mac.doFinal();
     } catch (GeneralSecurityException e) {
@@ -33,6 +38,10 @@ public final class Hmac {
 
   /** Constant-time comparison, so timing does not leak how much of a forged answer was right. */
   public static boolean verify(String secret, byte[] answer, byte[]... parts) {
+    return verify(secret.getBytes(StandardCharsets.UTF_8), answer, parts);
+  }
+
+  public static boolean verify(byte[] secret, byte[] answer, byte[]... parts) {
     return MessageDigest.isEqual(sign(secret, parts), answer);
   }
 

@@ -1,5 +1,6 @@
 package io.ringtrain.ring;
 
+import io.ringtrain.coordinator.Hmac;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -7,14 +8,10 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Peer authentication, before any frame flows. The accepting side sends a fresh random nonce; the
@@ -28,21 +25,13 @@ final class HmacHandshake {
   static final int NONCE_BYTES = 32;
   static final int MAC_BYTES = 32;
   static final byte ACCEPTED = 'A';
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private HmacHandshake() {}
 
+  /** HMAC-SHA256(secret, nonce ‖ job id ‖ rank): the same primitive as the control plane's join. */
   static byte[] mac(byte[] secret, byte[] nonce, String jobId, int rank) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.length == 0 ? new byte[1] : secret, "HmacSHA256"));
-      mac.update(nonce);
-      mac.update(jobId.getBytes(StandardCharsets.UTF_8));
-      mac.update(ByteBuffer.allocate(Integer.BYTES).putInt(rank).array());
-      return mac.doFinal();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
+    return Hmac.sign(secret, nonce, jobId.getBytes(StandardCharsets.UTF_8),
+        ByteBuffer.allocate(Integer.BYTES).putInt(rank).array());
   }
 
   /** Accepting side: challenges the previous rank; hands the channel on only if it answers right. */
@@ -67,7 +56,7 @@ final class HmacHandshake {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-      RANDOM.nextBytes(nonce);
+      System.arraycopy(Hmac.nonce(), 0, nonce, 0, NONCE_BYTES);
       ctx.writeAndFlush(ctx.alloc().buffer(4 + NONCE_BYTES).writeIntLE(HELLO_MAGIC).writeBytes(nonce));
       deadline = ctx.executor().schedule(
           () -> refuse(ctx, "no handshake within " + timeoutMs + " ms"),
