@@ -1,10 +1,7 @@
 package io.ringtrain.cli;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.ListValue;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
-import com.google.protobuf.util.JsonFormat;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import io.ringtrain.scaling.ComputeOptimal;
 import io.ringtrain.scaling.Interval;
 import io.ringtrain.scaling.Intervals;
@@ -13,7 +10,9 @@ import io.ringtrain.scaling.ScalingLaw;
 import io.ringtrain.scaling.ScalingLawFit;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** What {@code ringtrain fit} found, printed as one JSON object or as aligned tables. */
 record FitReport(
@@ -35,110 +34,96 @@ record FitReport(
 
   record Prediction(double params, double tokens, double loss) {}
 
-  /**
-   * One JSON object. Built as a protobuf Struct and printed by protobuf-java-util's JsonFormat:
-   * Gson reaches this module only at run time, while JsonFormat is on the compile classpath.
-   */
+  // Pretty: a fit report is read by people as often as by scripts.
+  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+  /** One JSON object; counts are ints, so they print without a fraction. */
   String toJson() {
-    Struct.Builder root = Struct.newBuilder();
-    root.putFields("input", text(input.toString()));
-    root.putFields("rows", number(rows));
-    root.putFields("points", number(fit.points().size()));
-    root.putFields("dropped", number(rows - fit.points().size()));
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("input", input.toString());
+    root.put("rows", rows);
+    root.put("points", fit.points().size());
+    root.put("dropped", rows - fit.points().size());
     ScalingLaw law = fit.law();
-    root.putFields("E", number(law.E()));
-    root.putFields("A", number(law.A()));
-    root.putFields("B", number(law.B()));
-    root.putFields("alpha", number(law.alpha()));
-    root.putFields("beta", number(law.beta()));
+    root.put("E", law.E());
+    root.put("A", law.A());
+    root.put("B", law.B());
+    root.put("alpha", law.alpha());
+    root.put("beta", law.beta());
     if (intervals != null) {
-      root.putFields("E_ci", pair(intervals.E()));
-      root.putFields("A_ci", pair(intervals.A()));
-      root.putFields("B_ci", pair(intervals.B()));
-      root.putFields("alpha_ci", pair(intervals.alpha()));
-      root.putFields("beta_ci", pair(intervals.beta()));
-      root.putFields("bootstrap_resamples", number(intervals.resamples()));
+      root.put("E_ci", pair(intervals.E()));
+      root.put("A_ci", pair(intervals.A()));
+      root.put("B_ci", pair(intervals.B()));
+      root.put("alpha_ci", pair(intervals.alpha()));
+      root.put("beta_ci", pair(intervals.beta()));
+      root.put("bootstrap_resamples", intervals.resamples());
     }
-    root.putFields("huber_delta", number(ScalingLawFit.HUBER_DELTA));
-    root.putFields("huber_objective", number(fit.objective()));
+    root.put("huber_delta", ScalingLawFit.HUBER_DELTA);
+    root.put("huber_objective", fit.objective());
     ComputeOptimal optimal = new ComputeOptimal(law);
-    root.putFields("optimal_exponents", object(Struct.newBuilder()
-        .putFields("a", number(optimal.paramsExponent()))
-        .putFields("b", number(optimal.tokensExponent()))));
-    root.putFields("isoflop", object(isoFlopJson()));
+    Map<String, Object> exponents = new LinkedHashMap<>();
+    exponents.put("a", optimal.paramsExponent());
+    exponents.put("b", optimal.tokensExponent());
+    root.put("optimal_exponents", exponents);
+    root.put("isoflop", isoFlopJson());
     if (budget != null) {
-      root.putFields("compute_optimal", object(budgetJson()));
+      root.put("compute_optimal", budgetJson());
     }
     if (prediction != null) {
-      root.putFields("predict", object(Struct.newBuilder()
-          .putFields("params", number(prediction.params))
-          .putFields("tokens", number(prediction.tokens))
-          .putFields("loss", number(prediction.loss))));
+      Map<String, Object> predict = new LinkedHashMap<>();
+      predict.put("params", prediction.params);
+      predict.put("tokens", prediction.tokens);
+      predict.put("loss", prediction.loss);
+      root.put("predict", predict);
     }
     if (!plots.isEmpty()) {
-      root.putFields("plots", list(plots.stream().map(file -> text(file.toString())).toList()));
+      root.put("plots", plots.stream().map(Path::toString).toList());
     }
-    try {
-      return JsonFormat.printer().print(root) + System.lineSeparator();
-    } catch (InvalidProtocolBufferException e) {
-      // Only non-finite numbers fail to print, and every value here is finite.
-      throw new IllegalStateException("cannot print the fit as JSON", e);
-    }
+    return GSON.toJson(root) + System.lineSeparator();
   }
 
-  private Struct.Builder isoFlopJson() {
-    Struct.Builder iso = Struct.newBuilder();
+  private Map<String, Object> isoFlopJson() {
+    Map<String, Object> iso = new LinkedHashMap<>();
     if (isoFlop == null) {
-      return iso.putFields("error", text(isoFlopProblem));
+      iso.put("error", isoFlopProblem);
+      return iso;
     }
-    List<Value> budgets = new ArrayList<>();
+    List<Map<String, Object>> budgets = new ArrayList<>();
     for (IsoFlopFit.Profile profile : isoFlop.profiles()) {
-      budgets.add(object(Struct.newBuilder()
-          .putFields("flops", number(profile.flops()))
-          .putFields("n_opt", number(profile.paramsOpt()))
-          .putFields("d_opt", number(profile.tokensOpt()))
-          .putFields("loss_opt", number(profile.lossOpt()))
-          .putFields("points", number(profile.points().size()))));
+      Map<String, Object> b = new LinkedHashMap<>();
+      b.put("flops", profile.flops());
+      b.put("n_opt", profile.paramsOpt());
+      b.put("d_opt", profile.tokensOpt());
+      b.put("loss_opt", profile.lossOpt());
+      b.put("points", profile.points().size());
+      budgets.add(b);
     }
-    return iso.putFields("budgets", list(budgets))
-        .putFields("a", number(isoFlop.paramsLaw().exponent()))
-        .putFields("n_coefficient", number(isoFlop.paramsLaw().coefficient()))
-        .putFields("b", number(isoFlop.tokensLaw().exponent()))
-        .putFields("d_coefficient", number(isoFlop.tokensLaw().coefficient()))
-        .putFields("skipped", list(isoFlop.skipped().stream().map(FitReport::text).toList()));
+    iso.put("budgets", budgets);
+    iso.put("a", isoFlop.paramsLaw().exponent());
+    iso.put("n_coefficient", isoFlop.paramsLaw().coefficient());
+    iso.put("b", isoFlop.tokensLaw().exponent());
+    iso.put("d_coefficient", isoFlop.tokensLaw().coefficient());
+    iso.put("skipped", isoFlop.skipped());
+    return iso;
   }
 
-  private Struct.Builder budgetJson() {
+  private Map<String, Object> budgetJson() {
     ComputeOptimal.Allocation a = budget.allocation;
-    Struct.Builder b = Struct.newBuilder().putFields("flops", number(a.flops()));
+    Map<String, Object> b = new LinkedHashMap<>();
+    b.put("flops", a.flops());
     if (budget.hours != null) {
-      b.putFields("hours", number(budget.hours));
-      b.putFields("flops_per_second", number(budget.flopsPerSecond));
+      b.put("hours", budget.hours);
+      b.put("flops_per_second", budget.flopsPerSecond);
     }
-    return b.putFields("params", number(a.params()))
-        .putFields("tokens", number(a.tokens()))
-        .putFields("tokens_per_param", number(a.tokensPerParam()))
-        .putFields("loss", number(a.loss()));
+    b.put("params", a.params());
+    b.put("tokens", a.tokens());
+    b.put("tokens_per_param", a.tokensPerParam());
+    b.put("loss", a.loss());
+    return b;
   }
 
-  private static Value pair(Interval interval) {
-    return list(List.of(number(interval.lo()), number(interval.hi())));
-  }
-
-  private static Value number(double value) {
-    return Value.newBuilder().setNumberValue(value).build();
-  }
-
-  private static Value text(String value) {
-    return Value.newBuilder().setStringValue(value).build();
-  }
-
-  private static Value object(Struct.Builder struct) {
-    return Value.newBuilder().setStructValue(struct).build();
-  }
-
-  private static Value list(List<Value> values) {
-    return Value.newBuilder().setListValue(ListValue.newBuilder().addAllValues(values)).build();
+  private static List<Double> pair(Interval interval) {
+    return List.of(interval.lo(), interval.hi());
   }
 
   String toTable() {

@@ -42,9 +42,12 @@ class BpeJsonTest {
 
   @Test
   void malformedFilesNameTheProblem() {
-    assertFails("not json at all", "not valid JSON: expected a value at offset 0");
-    assertFails(VALID + "}", "not valid JSON: expected end of input at offset " + VALID.length());
-    assertFails(VALID.replace("[97, 98]", "[97 98]"), "not valid JSON: expected ']'");
+    assertFails("not json at all", "not valid JSON: malformed JSON at line 1 column 1 path $");
+    assertFails("", "not valid JSON: End of input at line 1 column 1");
+    assertFails(VALID + "}", "not valid JSON: malformed JSON at line 1 column "
+        + (VALID.length() + 2));
+    assertFails(VALID.replace("[97, 98]", "[97 98]"),
+        "not valid JSON: Unterminated array at line 1 column");
     assertFails("[1, 2]", "the top level is [1, 2], not a JSON object");
     assertFails(VALID.replace("\"byte-level-bpe\"", "3"), "\"type\" is 3, expected a string");
     assertFails(VALID.replace("byte-level-bpe", "wordpiece"), "\"type\" is \"wordpiece\"");
@@ -58,6 +61,24 @@ class BpeJsonTest {
     assertFails(VALID.replace("\": 258", "\": 256"), "<|endoftext|> has id 256, expected 258");
     assertFails(VALID.replace("<|endoftext|>", "<|pad|>"), "unknown special token \"<|pad|>\"");
     assertFails(VALID.replace("{\"<|endoftext|>\": 258}", "{}"), "lacks <|endoftext|>");
+  }
+
+  @Test
+  void rejectsWhatRfc8259Rejects() {
+    for (String bad : new String[] {VALID.replace("[256, 99]", "[256, 99],"),
+        VALID.replace("\"version\"", "version"), VALID.replace("\"version\"", "'version'"),
+        VALID.replace("259", "0259"), VALID.replace("[97, 98]", "[97, 98.]"),
+        VALID.replace("byte-level", "byte\nlevel"), VALID + " // comment", VALID + " {}"}) {
+      assertFails(bad, "not valid JSON: ");
+    }
+  }
+
+  @Test
+  void repeatedMembersAreAnError() {
+    assertFails(VALID.replace("\"version\": 1,", "\"version\": 1, \"version\": 1,"),
+        "not valid JSON: repeated member \"version\" at $.version");
+    assertFails(VALID.replace(": 258}", ": 258, \"<|endoftext|>\": 258}"),
+        "not valid JSON: repeated member \"<|endoftext|>\"");
   }
 
   @Test
