@@ -51,6 +51,42 @@ class BinRingtrainIT {
     assertTrue(bad.output().contains("does not exist"), bad.output());
   }
 
+  /** Ctrl-C (or SIGTERM) on `simulate` takes every worker JVM down with it. */
+  @Test
+  void stoppingSimulateStopsEveryWorker() throws Exception {
+    Path corpus = tmp.resolve("head.txt");
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(
+        new GZIPInputStream(Files.newInputStream(Cli.demoCorpus())), StandardCharsets.UTF_8))) {
+      StringBuilder s = new StringBuilder();
+      for (int i = 0; i < 200; i++) s.append(in.readLine()).append('\n');
+      Files.writeString(corpus, s);
+    }
+    assertEquals(0, ringtrain("tokenize", "--input", corpus.toString(), "--output", tmp.resolve("d").toString(),
+        "--vocab-size", "300").code());
+    Path root = Path.of(System.getProperty("ringtrain.root"));
+    ProcessBuilder pb = new ProcessBuilder(root.resolve("bin/ringtrain").toString(), "simulate", "--workers", "2",
+        "--threads", "1", "--data", tmp.resolve("d").toString(), "--out", tmp.resolve("run").toString(), "--layers",
+        "1", "--heads", "2", "--width", "16", "--context", "16", "--batch", "2", "--steps", "1000000")
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("simulate.log").toFile());
+    pb.environment().put("RINGTRAIN_NO_BUILD", "1");
+    Process launcher = pb.start();
+    Path metrics = tmp.resolve("run/metrics.jsonl");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!(Files.exists(metrics) && Files.size(metrics) > 0)) {
+      assertTrue(launcher.isAlive() && System.nanoTime() < deadline, Files.readString(tmp.resolve("simulate.log")));
+      Thread.sleep(100);
+    }
+    List<ProcessHandle> workers = launcher.descendants()
+        .filter(p -> p.info().commandLine().orElse("").contains("WorkerMain")).toList();
+    assertEquals(2, workers.size(), "workers: " + workers);
+    launcher.destroy(); // SIGTERM, as Ctrl-C's SIGINT: the JVM runs its shutdown hooks
+    assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "the launcher did not stop");
+    for (ProcessHandle w : workers) {
+      w.onExit().get(30, TimeUnit.SECONDS);
+      assertTrue(!w.isAlive(), "orphan worker " + w.pid());
+    }
+  }
+
   @Test
   void tokenizesTheDemoCorpusWithA4096Vocabulary() throws Exception {
     Path out = tmp.resolve("europarl");
