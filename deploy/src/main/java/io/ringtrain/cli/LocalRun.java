@@ -35,6 +35,7 @@ final class LocalRun {
     Configuration conf = FileSystems.configuration();
     Path runDir = new Path(spec.getOut());
     FileSystem fs = runDir.getFileSystem(conf);
+    TrainingData.open(spec, conf).close(); // bad data is reported before anything is written
     if (resumeFrom == null) {
       Optional<Path> existing = Checkpoints.latest(fs, runDir);
       if (existing.isPresent()) {
@@ -52,7 +53,6 @@ final class LocalRun {
       RunReporter reporter = new RunReporter(out, metrics, TrainingPlan.flopsPerToken(spec.getModel()),
           spec.getSchedule().getLogInterval());
       if (spec.getCluster().getWorkers() > 1) {
-        TrainingData.open(spec, conf).close(); // bad data is reported here, once, not by every worker
         JobOutcome outcome = LocalCluster.run(spec, resumeFrom != null, reporter, out);
         if (!outcome.ok()) {
           throw new UserFacingFailure(ExitCodes.FAILED, "job stopped: " + outcome.reason() + lastCheckpoint(fs, runDir));

@@ -93,11 +93,13 @@ class CliErrorsTest {
   @Test
   void invalidJobSpecNamesTheField() throws Exception {
     assertFails(2, "model.n_head=6 does not divide model.n_embd=256", "train", "--heads", "6", "--width", "256",
-        "--data", tmp.toString());
+        "--data", tmp.toString(), "--out", tmp.resolve("run").toString());
     Path spec = tmp.resolve("job.json");
     Files.writeString(spec, "{\"model\": {\"n_layers\": 3}}");
     assertFails(2, "n_layers", "train", "--spec", spec.toString());
-    assertFails(2, "no token shards", "train", "--data", tmp.resolve("nothing").toString(), "--steps", "1");
+    String out = tmp.resolve("run").toString();
+    assertFails(2, "no token shards", "train", "--data", tmp.resolve("nothing").toString(), "--steps", "1", "--out", out);
+    assertFalse(Files.exists(tmp.resolve("run")), "a failed start leaves no run directory behind");
   }
 
   @Test
