@@ -61,6 +61,7 @@ public final class RunReporter implements TrainingListener {
     if (!Double.isNaN(gradNorm)) r.put("grad_norm", gradNorm);
     r.put("compute_ms", computeMs);
     r.put("allreduce_ms", syncMs);
+    r.put("unix_ms", System.currentTimeMillis());
     metrics.write(r);
     if (step % logInterval == 0 || step == totalSteps || step == firstStep) {
       double overall = tokensSinceStart / Math.max((now - startNanos) / 1e9, 1e-9);
