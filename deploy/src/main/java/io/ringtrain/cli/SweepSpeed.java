@@ -1,6 +1,5 @@
 package io.ringtrain.cli;
 
-import com.google.gson.JsonObject;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
@@ -23,19 +22,20 @@ final class SweepSpeed {
 
   private SweepSpeed() {}
 
-  /** FLOP/s over the runs' training steps, or NaN when none was recorded. */
+  /**
+   * FLOP/s over the runs' wall-clock time, from spec.json (written as a run starts) to
+   * metrics.jsonl's last write: data loading, evaluation and checkpoints count, as they do in the
+   * runs to come. NaN when no time was recorded.
+   */
   static double measured(FileSystem fs, Collection<SweepRun> finished) throws IOException {
     double flops = 0;
     double seconds = 0;
     for (SweepRun run : finished) {
-      Path metrics = new Path(run.spec().getOut(), MetricsLog.FILE);
-      double perStep = TrainingPlan.flopsPerToken(run.model()) * run.plan().tokensPerStep();
-      for (JsonObject r : MetricsLog.read(fs, metrics)) {
-        // The first step warms the JIT up and would make every estimate pessimistic.
-        if (!r.get("type").getAsString().equals("train") || r.get("step").getAsLong() == 1) continue;
-        flops += perStep;
-        seconds += (r.get("compute_ms").getAsDouble() + r.get("allreduce_ms").getAsDouble()) / 1000;
-      }
+      Path dir = new Path(run.spec().getOut());
+      long start = fs.getFileStatus(new Path(dir, "spec.json")).getModificationTime();
+      long end = fs.getFileStatus(new Path(dir, MetricsLog.FILE)).getModificationTime();
+      flops += TrainingPlan.flopsPerToken(run.model()) * run.plan().tokens();
+      seconds += Math.max(0, end - start) / 1000.0;
     }
     return seconds > 0 ? flops / seconds : Double.NaN;
   }
