@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
       "and printed as a table; --dry-run stops there. Runs go to <out>/runs/<name>/, evaluated and",
       "checkpointed at their last step; <out>/results.csv is rewritten after each. A sweep started again",
       "skips finished runs and restarts unfinished ones from scratch. Then `fit` runs on results.csv:",
-      "its table is printed and kept in <out>/fit.txt, its plots go to <out>/plots/.",
+      "its table is printed and kept in <out>/fit.txt, its plots go to <out>/plots/. results.csv's budget column",
+      "(IsoFLOP: the run's C; grid: its 6ND) groups the runs for the IsoFLOP minima.",
       "Exit codes: 0 done (a fit that is not possible yet is reported, not an error), 1 a run failed,",
       "2 bad sweep spec or data."
     })
@@ -155,7 +156,7 @@ public final class SweepCommand implements Callable<Integer> {
     StringWriter fitErr = new StringWriter();
     int code = new CommandLine(new FitCommand()).setOut(new PrintWriter(fitOut)).setErr(new PrintWriter(fitErr))
         .execute("--input", out.resolve("results.csv").toString(), "--plots", out.resolve("plots").toString(),
-            "--bootstrap", Integer.toString(bootstrap));
+            "--bootstrap", Integer.toString(bootstrap), "--budget-col", "budget");
     if (code != ExitCodes.OK) {
       o.println("sweep: no fit yet: " + fitErr.toString().strip().replaceFirst("^ringtrain fit: ", ""));
       return;

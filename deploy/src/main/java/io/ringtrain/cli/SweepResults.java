@@ -17,7 +17,7 @@ import org.apache.hadoop.fs.FileSystem;
 
 /** What a sweep's run directories say: which runs are finished, their losses, and results.csv. */
 final class SweepResults {
-  static final String HEADER = "name,params,non_embedding_params,tokens,flops,loss,layers,heads,width";
+  static final String HEADER = "name,params,non_embedding_params,tokens,flops,loss,layers,heads,width,budget";
 
   private SweepResults() {}
 
@@ -58,7 +58,7 @@ final class SweepResults {
       s.append(String.join(",", run.name(), Long.toString(run.plan().params()),
           Long.toString(run.plan().nonEmbeddingParams()), Long.toString(run.plan().tokens()),
           Double.toString(run.flops()), Double.toString(loss), Integer.toString(run.model().getNLayer()),
-          Integer.toString(run.model().getNHead()), Integer.toString(run.model().getNEmbd()))).append('\n');
+          Integer.toString(run.model().getNHead()), Integer.toString(run.model().getNEmbd()), Double.toString(run.budget()))).append('\n');
     }
     Files.createDirectories(csv.toAbsolutePath().getParent());
     Path tmp = csv.resolveSibling("." + csv.getFileName() + ".tmp");

@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One planned run of a sweep: its name, its complete job spec and its plan. The name is made of
- * the shape and the planned tokens, so the same sweep file always plans the same names and a
- * restarted sweep finds its finished runs.
+ * One planned run of a sweep: its name, its complete job spec, its plan and its compute budget
+ * (IsoFLOP: the sweep's C, which whole steps miss by up to a step's tokens; grid: its own 6ND).
+ * The name is made of the shape and the planned tokens, so the same sweep file always plans the
+ * same names and a restarted sweep finds its finished runs.
  */
-record SweepRun(String name, JobSpec spec, TrainingPlan plan) {
+record SweepRun(String name, JobSpec spec, TrainingPlan plan, double budget) {
   ModelSpec model() {
     return spec.getModel();
   }
@@ -34,14 +35,14 @@ record SweepRun(String name, JobSpec spec, TrainingPlan plan) {
     if (sweep.mode().equals(SweepSpec.GRID)) {
       for (long target : sweep.params()) {
         ModelSpec m = sweep.family().nearest(target, base.getModel());
-        for (double tokens : sweep.tokens()) add(runs, of(sweep, base, m, (long) Math.ceil(tokens), out));
+        for (double tokens : sweep.tokens()) add(runs, of(sweep, base, m, (long) Math.ceil(tokens), out, 0));
       }
     } else {
       for (double c : sweep.flops()) {
         for (long target : sweep.params()) {
           ModelSpec m = sweep.family().nearest(target, base.getModel());
           double d = c / (6.0 * TrainingPlan.params(m));
-          add(runs, of(sweep, base, m, (long) Math.ceil(d), out));
+          add(runs, of(sweep, base, m, (long) Math.ceil(d), out, c));
         }
       }
     }
@@ -56,7 +57,7 @@ record SweepRun(String name, JobSpec spec, TrainingPlan plan) {
    * The base spec with this shape and token budget; evaluated once, at the last step (so the
    * final validation loss is in metrics.jsonl), and checkpointed once, at the end.
    */
-  private static SweepRun of(SweepSpec sweep, JobSpec base, ModelSpec m, long tokens, Path out) {
+  private static SweepRun of(SweepSpec sweep, JobSpec base, ModelSpec m, long tokens, Path out, double budget) {
     JobSpec.Builder b = base.toBuilder().setModel(m);
     b.getScheduleBuilder().setSteps(0).setTokens(tokens);
     b.getCheckpointBuilder().setCount(1).setEverySteps(0).setKeepLast(0);
@@ -78,6 +79,7 @@ record SweepRun(String name, JobSpec spec, TrainingPlan plan) {
     b.setName(name).setOut(out.resolve("runs").resolve(name).toString());
     b.getScheduleBuilder().setEvalInterval((int) Math.min(Integer.MAX_VALUE, plan.steps()));
     JobSpec spec = JobSpecs.resolve(b.build(), "sweep run " + name);
-    return new SweepRun(name, spec, TrainingPlan.of(spec));
+    TrainingPlan planned = TrainingPlan.of(spec);
+    return new SweepRun(name, spec, planned, budget > 0 ? budget : 6.0 * planned.params() * planned.tokens());
   }
 }

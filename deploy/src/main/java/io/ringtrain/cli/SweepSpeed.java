@@ -51,7 +51,7 @@ final class SweepSpeed {
     JobSpec spec = b.build();
     try {
       LocalRun.run(spec, null, new PrintStream(OutputStream.nullOutputStream()));
-      return measured(fs, List.of(new SweepRun("probe", spec, TrainingPlan.of(spec))));
+      return measured(fs, List.of(new SweepRun("probe", spec, TrainingPlan.of(spec), largest.budget())));
     } finally {
       fs.delete(probeDir, true);
     }
