@@ -70,6 +70,9 @@ public final class SweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (maxRuns != null && maxRuns < 0) {
+      throw new UserFacingFailure(ExitCodes.BAD_INPUT, "--max-runs must be 0 or more, got " + maxRuns);
+    }
     SweepSpec sweep = SweepSpec.parse(Files.readString(specFile, StandardCharsets.UTF_8), specFile.toString());
     if (out == null) out = Path.of("runs", "sweeps", specFile.getFileName().toString().replaceFirst("\\.json$", ""));
     Configuration conf = FileSystems.configuration();
@@ -85,6 +88,18 @@ public final class SweepCommand implements Callable<Integer> {
     SweepTable.print(o, runs, losses, speed);
     if (dryRun) return ExitCodes.OK;
 
+    int trained = trainMissing(fs, runs, losses, o);
+    // Also when nothing was trained now: rows of runs no longer in the plan leave the file.
+    SweepResults.write(out.resolve("results.csv"), runs, losses);
+    o.printf("sweep: %d of %d runs finished (%d trained now); results in %s%n", losses.size(), runs.size(), trained,
+        out.resolve("results.csv"));
+    fit(o, losses.size());
+    return ExitCodes.OK;
+  }
+
+  /** Trains the unfinished runs in plan order (at most --max-runs), rewriting results.csv after each. */
+  private int trainMissing(FileSystem fs, List<SweepRun> runs, Map<String, Double> losses, PrintStream o)
+      throws Exception {
     int trained = 0;
     for (SweepRun run : runs) {
       if (losses.containsKey(run.name())) continue;
@@ -101,11 +116,7 @@ public final class SweepCommand implements Callable<Integer> {
       losses.put(run.name(), loss.getAsDouble());
       SweepResults.write(out.resolve("results.csv"), runs, losses);
     }
-    SweepResults.write(out.resolve("results.csv"), runs, losses);
-    o.printf("sweep: %d of %d runs finished (%d trained now); results in %s%n", losses.size(), runs.size(), trained,
-        out.resolve("results.csv"));
-    fit(o, losses.size());
-    return ExitCodes.OK;
+    return trained;
   }
 
   /** The base job spec with the data applied and every field defaulted and validated. */

@@ -7,11 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.ModelSpec;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -19,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -37,20 +32,11 @@ class SweepCommandTest {
   static final List<String> RUNS = List.of("w16-l2-t4096", "w16-l2-t8192", "w32-l2-t4096", "w32-l2-t8192",
       "w48-l2-t4096", "w48-l2-t8192");
 
-  /** The first 400 documents of the demo corpus, with a 512-token vocabulary. */
+  /** The first 400 lines of the demo corpus, with a 512-token vocabulary. */
   @BeforeAll
   static void tokenize() throws IOException {
     Path corpus = tmp.resolve("corpus.txt");
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(
-            new GZIPInputStream(Files.newInputStream(Cli.demoCorpus())), StandardCharsets.UTF_8));
-         OutputStream out = Files.newOutputStream(corpus)) {
-      String line;
-      for (int n = 0; n < 400 && (line = r.readLine()) != null; ) {
-        if (line.isEmpty()) continue;
-        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        n++;
-      }
-    }
+    Cli.demoCorpusHead(corpus, 400);
     Cli.Result r = Cli.run("tokenize", "--input", corpus.toString(), "--output", data(), "--vocab-size", "512",
         "--val-fraction", "0.1");
     assertEquals(0, r.code(), r.all());
