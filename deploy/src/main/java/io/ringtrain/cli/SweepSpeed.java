@@ -1,5 +1,6 @@
 package io.ringtrain.cli;
 
+import com.google.gson.JsonObject;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
@@ -18,7 +19,7 @@ import org.apache.hadoop.fs.Path;
  * sweep's finished runs when it has some, else by a probe: a few steps of its largest model.
  */
 final class SweepSpeed {
-  static final int PROBE_STEPS = 6;
+  static final int PROBE_STEPS = 20;
 
   private SweepSpeed() {}
 
@@ -40,7 +41,11 @@ final class SweepSpeed {
     return seconds > 0 ? flops / seconds : Double.NaN;
   }
 
-  /** Trains the largest run's model for a few steps in {@code dir}, which is deleted afterwards. */
+  /**
+   * Trains the largest run's model for a few steps in {@code dir}, deleted afterwards, and rates
+   * it by the compute and all-reduce time of its second half of steps: whole-probe wall time
+   * would be mostly JVM and JIT warm-up, several times slower than a run's steady state.
+   */
   static double probe(FileSystem fs, List<SweepRun> runs, java.nio.file.Path dir) throws Exception {
     SweepRun largest = runs.stream().max(Comparator.comparingDouble(r -> TrainingPlan.flopsPerToken(r.model())))
         .orElseThrow();
@@ -51,7 +56,15 @@ final class SweepSpeed {
     JobSpec spec = b.build();
     try {
       LocalRun.run(spec, null, new PrintStream(OutputStream.nullOutputStream()));
-      return measured(fs, List.of(new SweepRun("probe", spec, TrainingPlan.of(spec), largest.budget())));
+      double seconds = 0;
+      int steps = 0;
+      for (JsonObject r : MetricsLog.read(fs, new Path(probeDir, MetricsLog.FILE))) {
+        if (!r.get("type").getAsString().equals("train") || r.get("step").getAsLong() <= PROBE_STEPS / 2) continue;
+        seconds += (r.get("compute_ms").getAsDouble() + r.get("allreduce_ms").getAsDouble()) / 1000;
+        steps++;
+      }
+      double flops = steps * TrainingPlan.flopsPerToken(spec.getModel()) * largest.plan().tokensPerStep();
+      return seconds > 0 ? flops / seconds : Double.NaN;
     } finally {
       fs.delete(probeDir, true);
     }
