@@ -28,23 +28,28 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Train a scaling-law sweep and fit L(N, D) = E + A/N^alpha + B/D^beta to it. The spec (JSON) holds",
-      "\"base\" (a job spec: data, batch, context, lr, threads…), \"mode\": \"grid\" (\"params\" × \"tokens\") or",
-      "\"isoflop\" (\"flops\" × \"params\", each run D = C / 6N), optional \"data\" (a `tokenize` output),",
-      "\"family\" and \"launcher\": \"train\" (default) or \"simulate\" with \"workers\".",
+      "Train a scaling-law sweep and fit L(N, D) = E + A/N^alpha + B/D^beta to it. The spec (JSON) "
+          + "holds \"base\" (a job spec: data, batch, context, lr, threads...), \"mode\": \"grid\" "
+          + "(\"params\" x \"tokens\") or \"isoflop\" (\"flops\" x \"params\", each run D = C / 6N), "
+          + "optional \"data\" (a `tokenize` output), \"family\", and \"launcher\": \"train\" "
+          + "(default) or \"simulate\" with \"workers\".",
       "",
-      "Model family: width = width_step·k, heads = width / head_size, layers = width / width_per_layer",
-      "clamped to [min_layers, max_layers] (defaults 32, 16, 32, 1, 8); context and vocabulary are the base's.",
-      "Each target size gets the shape whose total parameters are nearest it in ratio.",
+      "Model family: width = width_step*k, heads = width / head_size, layers = width / "
+          + "width_per_layer clamped to [min_layers, max_layers] (defaults 32, 16, 32, 1, 8); context "
+          + "and vocabulary are the base's. Each target size gets the shape whose total parameters "
+          + "are nearest it in ratio.",
       "",
-      "Every run is planned first (shape, params, tokens, 6ND FLOPs, time estimated from a measured FLOP/s)",
-      "and printed as a table; --dry-run stops there. Runs go to <out>/runs/<name>/, evaluated and",
-      "checkpointed at their last step; <out>/results.csv is rewritten after each. A sweep started again",
-      "skips finished runs and restarts unfinished ones from scratch. Then `fit` runs on results.csv:",
-      "its table is printed and kept in <out>/fit.txt, its plots go to <out>/plots/. results.csv's budget column",
-      "(IsoFLOP: the run's C; grid: its 6ND) groups the runs for the IsoFLOP minima.",
-      "Exit codes: 0 done (a fit that is not possible yet is reported, not an error), 1 a run failed,",
-      "2 bad sweep spec or data."
+      "Every run is planned first (shape, params, tokens, 6ND FLOPs, time estimated from a measured "
+          + "FLOP/s) and printed as a table; --dry-run stops there. Runs go to <out>/runs/<name>/, "
+          + "evaluated and checkpointed at their last step; <out>/results.csv is rewritten after each. "
+          + "A sweep started again skips finished runs and restarts unfinished ones from scratch.",
+      "",
+      "Then `fit` runs on results.csv: its table is printed and kept in <out>/fit.txt, its plots go "
+          + "to <out>/plots/. The budget column of results.csv (IsoFLOP: the run's C; grid: its 6ND) "
+          + "groups the runs for the IsoFLOP minima. See docs/scaling.md.",
+      "",
+      "Exit codes: 0 done (a fit not possible yet is reported, not an error), 1 a run failed, "
+          + "2 bad sweep spec or data."
     })
 public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--spec", required = true, paramLabel = "FILE", description = "Sweep spec (JSON).")

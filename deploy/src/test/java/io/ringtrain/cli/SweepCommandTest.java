@@ -155,6 +155,27 @@ class SweepCommandTest {
   }
 
   @Test
+  void isoFlopRunsGetTheirBudgetsTokensAndOneEvalAndCheckpointAtTheEnd() {
+    SweepSpec sweep = SweepSpec.parse("{\"mode\": \"isoflop\", \"flops\": [1e11, \"3e11\"], "
+        + "\"params\": [30000, 130000, 400000], \"launcher\": \"simulate\", \"workers\": 2, "
+        + "\"base\": {\"model\": {\"block_size\": 64, \"vocab_size\": 512}, \"data\": {\"train\": \"x.bin\"}}}",
+        "test");
+    List<SweepRun> runs = SweepRun.plan(sweep, io.ringtrain.spec.JobSpecs.resolve(sweep.base(), "test"), tmp);
+    assertEquals(6, runs.size());
+    for (SweepRun run : runs) {
+      double c = run.budget();
+      assertTrue(c == 1e11 || c == 3e11, run.name());
+      double d = c / (6.0 * run.plan().params());
+      assertTrue(run.plan().tokens() >= d && run.plan().tokens() < d + run.plan().tokensPerStep(), run.name());
+      assertEquals(run.plan().steps(), run.spec().getSchedule().getEvalInterval());
+      assertEquals(List.of(run.plan().steps()), run.plan().checkpointSteps());
+      assertEquals(2, run.spec().getCluster().getWorkers());
+      assertEquals(tmp.resolve("runs").resolve(run.name()).toString(), run.spec().getOut());
+    }
+    assertEquals(6, runs.stream().map(SweepRun::name).distinct().count());
+  }
+
+  @Test
   void badSweepSpecsAreNamedErrors() throws IOException {
     String base = "\"base\": {\"model\": {\"block_size\": 32}}";
     Map<String, String> cases = Map.of(
