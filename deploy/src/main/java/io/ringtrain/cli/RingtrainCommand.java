@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       PlotCommand.class,
       FitCommand.class,
+      SweepCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -1,11 +1,17 @@
 package io.ringtrain.cli;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
 
 /** Runs {@code ringtrain} in this JVM as a user would, capturing exit code, stdout and stderr. */
 final class Cli {
@@ -18,6 +24,15 @@ final class Cli {
   /** The demo corpus the build unpacked (generate-resources runs before the tests). */
   static Path demoCorpus() {
     return Path.of(System.getProperty("ringtrain.root", ".")).resolve(DemoCommand.CORPUS);
+  }
+
+  /** Writes the demo corpus's first {@code lines} lines to {@code file}: a small corpus for tests to tokenize. */
+  static void demoCorpusHead(Path file, int lines) throws IOException {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(
+            new GZIPInputStream(Files.newInputStream(demoCorpus())), StandardCharsets.UTF_8));
+         OutputStream out = Files.newOutputStream(file)) {
+      for (int i = 0; i < lines; i++) out.write((r.readLine() + "\n").getBytes(StandardCharsets.UTF_8));
+    }
   }
 
   static synchronized Result run(String... args) {

@@ -3,16 +3,11 @@ package io.ringtrain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,11 +23,7 @@ class LocalClusterTest {
   @BeforeAll
   static void tokenize() throws Exception {
     Path corpus = tmp.resolve("head.txt");
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(
-            new GZIPInputStream(Files.newInputStream(Cli.demoCorpus())), StandardCharsets.UTF_8));
-         OutputStream out = Files.newOutputStream(corpus)) {
-      for (int i = 0; i < 400; i++) out.write((r.readLine() + "\n").getBytes(StandardCharsets.UTF_8));
-    }
+    Cli.demoCorpusHead(corpus, 400);
     Cli.Result r = Cli.run("tokenize", "--input", corpus.toString(), "--output", tmp.resolve("data").toString(),
         "--vocab-size", "300");
     assertEquals(0, r.code(), r.all());
