@@ -77,7 +77,7 @@ class BinRingtrainIT {
       Thread.sleep(100);
     }
     List<ProcessHandle> workers = launcher.descendants()
-        .filter(p -> p.info().commandLine().orElse("").contains("WorkerMain")).toList();
+        .filter(p -> p.info().command().orElse("").endsWith("/java")).toList(); // the launcher's children
     assertEquals(2, workers.size(), "workers: " + workers);
     launcher.destroy(); // SIGTERM, as Ctrl-C's SIGINT: the JVM runs its shutdown hooks
     assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "the launcher did not stop");

@@ -59,9 +59,13 @@ class LocalClusterTest {
     }
   }
 
+  /**
+   * The worker JVMs the launcher started: this test JVM's java descendants. (Not matched on the
+   * command line: Linux may report a command line as long as a test classpath as empty.)
+   */
   static List<ProcessHandle> workerProcesses() {
-    return ProcessHandle.current().descendants()
-        .filter(p -> p.info().commandLine().orElse("").contains("io.ringtrain.worker.WorkerMain")).toList();
+    return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().orElse("").endsWith("/java")).toList();
   }
 
   @Test
