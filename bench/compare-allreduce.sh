@@ -33,6 +33,7 @@ for n in $WORKERS; do
         --iterations "$ITERATIONS" --json 2>/dev/null | field busbw_gbps)
     fi
     ratio=$(awk -v a="$ours" -v b="$gloo" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    [[ $gloo != "-" ]] && gloo=$(printf "%.3f" "$gloo")
     printf "| %s | %s | %.3f | %s | %s | %s |\n" "$n" "$m" "$ours" "$gloo" "$ratio" "$load"
   done
 done
