@@ -43,6 +43,8 @@ public final class PlotCommand implements Callable<Integer> {
         .xAxisTitle("tokens").yAxisTitle("cross-entropy (nats)").build();
     chart.getStyler().setXAxisLogarithmic(logX);
     chart.getStyler().setMarkerSize(5);
+    chart.getStyler().setXAxisDecimalPattern("#,###"); // 117,000 reads better than 1.17E5
+    chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
     for (String run : runs) {
       Path file = new Path(run, MetricsLog.FILE);
       FileSystem fs = file.getFileSystem(conf);
