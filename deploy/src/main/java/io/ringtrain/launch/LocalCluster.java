@@ -80,7 +80,7 @@ public final class LocalCluster {
       if (outcome.ok()) {
         for (Process p : workers) p.waitFor(30, TimeUnit.SECONDS);
       } else {
-        for (Process p : workers) p.waitFor(2, TimeUnit.SECONDS); // let them print why
+        for (Process p : workers) p.waitFor(5, TimeUnit.SECONDS); // let them print why
       }
       return outcome;
     } catch (ExecutionException e) {
