@@ -35,7 +35,7 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Vocabulary size (default ${DEFAULT-VALUE}).")
   int vocabSize;
 
-  @Option(names = "--steps", defaultValue = "300", description = "Training steps (default ${DEFAULT-VALUE}, a few minutes here).")
+  @Option(names = "--steps", defaultValue = "600", description = "Training steps (default ${DEFAULT-VALUE}, a few minutes here).")
   int steps;
 
   @Option(names = "--threads", defaultValue = "0", description = "Compute threads (default: all cores).")
