@@ -24,6 +24,15 @@ final class Sgemm {
   static final int NC = 512;
   static final int MC = 144;
 
+  /**
+   * Which part of a product is needed, for the causal attention products: every output (FULL);
+   * only tiles that reach the diagonal or below it (LOWER_C: the caller ignores the rest; tiles
+   * wholly above it are not written); or all of C where op(A) is known to be zero above the diagonal
+   * (A_LOWER) or below it (A_UPPER), so k runs only where A(i, k) can be nonzero. The k terms
+   * left out are exact zeros, so A_LOWER and A_UPPER give the same bits as FULL on finite inputs.
+   */
+  enum Part { FULL, LOWER_C, A_LOWER, A_UPPER }
+
   private final float[][] packA;
   private final float[][] packB;
   private final float[][] tiles;
@@ -41,6 +50,18 @@ final class Sgemm {
   void gemm(WorkerPool pool, boolean transA, boolean transB, int M, int N, int K, float[] a,
       int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
       boolean accumulate) {
+    gemm(pool, transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, null,
+        0);
+  }
+
+  /**
+   * As above, C(i,j) starting from bias[biasOff + j] instead of zero when bias is not null (and
+   * accumulate is false): the bias is added where the first k-block's tile is stored, so the output
+   * is written once instead of filled with the bias first and read back.
+   */
+  void gemm(WorkerPool pool, boolean transA, boolean transB, int M, int N, int K, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+      boolean accumulate, float[] bias, int biasOff) {
     if (M == 0 || N == 0) {
       return;
     }
@@ -54,24 +75,40 @@ final class Sgemm {
       }
       if (splitM) {
         block(tid, transA, transB, u0 * MR, Math.min(M, u1 * MR), 0, N, K, a, aOff, lda, b, bOff,
-            ldb, c, cOff, ldc, accumulate);
+            ldb, c, cOff, ldc, accumulate, bias, biasOff, Part.FULL);
       } else {
         block(tid, transA, transB, 0, M, u0 * NR, Math.min(N, u1 * NR), K, a, aOff, lda, b, bOff,
-            ldb, c, cOff, ldc, accumulate);
+            ldb, c, cOff, ldc, accumulate, bias, biasOff, Part.FULL);
       }
     });
   }
 
+  /**
+   * The whole product on the calling thread, with thread tid's packing buffers: for many small
+   * products (one per batch and head) inside a task the pool already splits.
+   */
+  void gemmOnThread(int tid, boolean transA, boolean transB, int M, int N, int K, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, Part part) {
+    if (M > 0 && N > 0) {
+      block(tid, transA, transB, 0, M, 0, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false,
+          null, 0, part);
+    }
+  }
+
   private void block(int tid, boolean transA, boolean transB, int m0, int m1, int n0, int n1,
       int K, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
-      int ldc, boolean accumulate) {
+      int ldc, boolean accumulate, float[] bias, int biasOff, Part part) {
     float[] pa = packA[tid];
     float[] pb = packB[tid];
     float[] tile = tiles[tid];
     if (K == 0) {
       if (!accumulate) {
         for (int i = m0; i < m1; i++) {
-          Arrays.fill(c, cOff + i * ldc + n0, cOff + i * ldc + n1, 0f);
+          if (bias == null) {
+            Arrays.fill(c, cOff + i * ldc + n0, cOff + i * ldc + n1, 0f);
+          } else {
+            System.arraycopy(bias, biasOff + n0, c, cOff + i * ldc + n0, n1 - n0);
+          }
         }
       }
       return;
@@ -89,7 +126,20 @@ final class Sgemm {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
               int mr = Math.min(MR, mc - ir);
-              kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+              int row = ic + ir;
+              int kFrom = 0;
+              int kTo = kc;
+              if (part == Part.LOWER_C && jc + jr > row + mr - 1) {
+                continue;
+              } else if (part == Part.A_LOWER) {
+                kTo = Math.max(0, Math.min(kc, row + mr - pc));
+              } else if (part == Part.A_UPPER) {
+                kFrom = Math.max(0, Math.min(kc, row - pc));
+              }
+              kernel(pa, ir * kc + kFrom * MR, pb, jr * kc + kFrom * NR, kTo - kFrom, tile);
+              if (first && bias != null) {
+                addBias(tile, bias, biasOff + jc + jr, mr, nr);
+              }
               flush(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, first);
             }
           }
@@ -260,6 +310,24 @@ final class Sgemm {
     c101.intoArray(tile, 10 * NR + L);
     c110.intoArray(tile, 11 * NR);
     c111.intoArray(tile, 11 * NR + L);
+  }
+
+  /** Each of the tile's first mr rows += bias[bIdx, bIdx + nr). */
+  private static void addBias(float[] tile, float[] bias, int bIdx, int mr, int nr) {
+    if (nr == NR) {
+      FloatVector b0 = FloatVector.fromArray(S, bias, bIdx);
+      FloatVector b1 = FloatVector.fromArray(S, bias, bIdx + L);
+      for (int r = 0; r < mr; r++) {
+        FloatVector.fromArray(S, tile, r * NR).add(b0).intoArray(tile, r * NR);
+        FloatVector.fromArray(S, tile, r * NR + L).add(b1).intoArray(tile, r * NR + L);
+      }
+    } else {
+      for (int r = 0; r < mr; r++) {
+        for (int j = 0; j < nr; j++) {
+          tile[r * NR + j] += bias[bIdx + j];
+        }
+      }
+    }
   }
 
   /** C (mr x nr at cIdx) = or += tile. */
