@@ -23,6 +23,10 @@ final class Sgemm {
   static final int KC = 256;
   static final int NC = 512;
   static final int MC = 144;
+  // A thread's rows of A are packed once for all of N when they fit in this many floats (16 MB),
+  // instead of once per NC columns: packing A gathers across rows and costs about as much as
+  // 10% of the FLOPs it feeds when N is a few hundred.
+  static final int PACK_ALL_A = 1 << 22;
 
   /**
    * Which part of a product is needed, for the causal attention products: every output (FULL);
@@ -98,6 +102,11 @@ final class Sgemm {
   private void block(int tid, boolean transA, boolean transB, int m0, int m1, int n0, int n1,
       int K, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
       int ldc, boolean accumulate, float[] bias, int biasOff, Part part) {
+    int mRows = (m1 - m0 + MR - 1) / MR * MR;
+    boolean packOnce = n1 - n0 > NC && (long) mRows * K <= PACK_ALL_A;
+    if (packOnce && packA[tid].length < mRows * K) {
+      packA[tid] = new float[mRows * K];
+    }
     float[] pa = packA[tid];
     float[] pb = packB[tid];
     float[] tile = tiles[tid];
@@ -121,7 +130,12 @@ final class Sgemm {
         packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
         for (int ic = m0; ic < m1; ic += MC) {
           int mc = Math.min(MC, m1 - ic);
-          packA(transA, a, aOff, lda, ic, mc, pc, kc, pa);
+          // Packed once: block (ic, pc) at (ic - m0) K + pc mc', mc' = mc rounded up to whole
+          // panels; else one block at a time at 0.
+          int aAt = packOnce ? (ic - m0) * K + pc * ((mc + MR - 1) / MR * MR) : 0;
+          if (!packOnce || jc == n0) {
+            packA(transA, a, aOff, lda, ic, mc, pc, kc, pa, aAt);
+          }
           for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
@@ -136,7 +150,7 @@ final class Sgemm {
               } else if (part == Part.A_UPPER) {
                 kFrom = Math.max(0, Math.min(kc, row - pc));
               }
-              kernel(pa, ir * kc + kFrom * MR, pb, jr * kc + kFrom * NR, kTo - kFrom, tile);
+              kernel(pa, aAt + ir * kc + kFrom * MR, pb, jr * kc + kFrom * NR, kTo - kFrom, tile);
               if (first && bias != null) {
                 addBias(tile, bias, biasOff + jc + jr, mr, nr);
               }
@@ -148,31 +162,32 @@ final class Sgemm {
     }
   }
 
-  /** Panels of MR rows, k-major inside a panel; rows past the edge are zero. */
+  /** Panels of MR rows at dst[at...], k-major inside a panel; rows past the edge are zero. */
   private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc,
-      int kc, float[] dst) {
+      int kc, float[] dst, int at) {
     for (int ir = 0; ir < mc; ir += MR) {
-      int base = ir * kc;
+      int base = at + ir * kc;
       int mr = Math.min(MR, mc - ir);
       if (transA) {
         for (int k = 0; k < kc; k++) {
           int src = aOff + (pc + k) * lda + ic + ir;
           int d = base + k * MR;
-          for (int r = 0; r < mr; r++) {
-            dst[d + r] = a[src + r];
-          }
-          for (int r = mr; r < MR; r++) {
-            dst[d + r] = 0f;
+          if (mr == MR && k + 1 < kc && src + L <= a.length) {
+            // A whole vector: its L - MR values past this k's row are overwritten by the next k.
+            FloatVector.fromArray(S, a, src).intoArray(dst, d);
+          } else {
+            for (int r = 0; r < MR; r++) {
+              dst[d + r] = r < mr ? a[src + r] : 0f;
+            }
           }
         }
       } else if (mr == MR) {
-        // Twelve sequential read streams, one contiguous write stream.
+        // Row by row: one contiguous read stream; the writes stride by MR.
         int src = aOff + (ic + ir) * lda + pc;
-        for (int k = 0; k < kc; k++) {
-          int d = base + k * MR;
-          int s = src + k;
-          for (int r = 0; r < MR; r++) {
-            dst[d + r] = a[s + r * lda];
+        for (int r = 0; r < MR; r++) {
+          int s = src + r * lda;
+          for (int k = 0; k < kc; k++) {
+            dst[base + k * MR + r] = a[s + k];
           }
         }
       } else {
