@@ -1,6 +1,7 @@
 package io.ringtrain.ring;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +27,15 @@ final class Frame {
     count = raw.getIntLE(at + 28);
   }
 
-  /** The payload as floats, read in place: no copy, no float[] per frame. */
-  FloatBuffer floats() {
+  /** The payload as little-endian bytes, read in place: no copy, no float[] per frame. */
+  ByteBuffer payload() {
     return raw.nioBuffer(raw.readerIndex() + FrameCodec.HEADER_BYTES, count * Float.BYTES)
-        .order(ByteOrder.LITTLE_ENDIAN)
-        .asFloatBuffer();
+        .order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The payload as floats, read in place. */
+  FloatBuffer floats() {
+    return payload().asFloatBuffer();
   }
 
   String abortReason() {

@@ -81,8 +81,8 @@ public final class AllReduceBench {
     List<Process> children = new ArrayList<>();
     try {
       for (int rank = 0; rank < workers; rank++) {
-        ProcessBuilder builder = new ProcessBuilder(java, "-cp",
-            System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
+        ProcessBuilder builder = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
+            "-cp", System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
             String.valueOf(workers), ports, String.valueOf(floats), String.valueOf(iterations),
             String.valueOf(warmupSeconds));
         // The secret goes through the environment: command lines are visible to every user.
