@@ -63,12 +63,11 @@ public final class SampleCommand implements Callable<Integer> {
       GptModel model = m.model();
       int block = model.config().blockSize();
       int vocab = model.config().vocabSize();
-      int padded = model.config().paddedVocabSize();
       for (int i = 0; i < maxTokens; i++) {
         int from = Math.max(0, n - block);
         int len = n - from;
         model.forward(Arrays.copyOfRange(ids, from, n), null, 1, len);
-        int next = pick(model.logits(), (len - 1) * padded, vocab, rng);
+        int next = pick(model.logitsRow(len - 1), 0, vocab, rng);
         if (next == bpe.endOfText()) break;
         ids[n++] = next;
         out.write(bpe.tokenBytes(next));
