@@ -31,6 +31,14 @@ public interface Backend extends AutoCloseable {
   /** The host is about to read {@code a}: make the host copy current. */
   default void hostReads(float[] a) {}
 
+  /**
+   * True when the arrays live on a device between calls, so that the host must use the hooks
+   * above; the Java backend computes on the host arrays themselves.
+   */
+  default boolean onDevice() {
+    return false;
+  }
+
   /** A short human-readable name of what computes ("java, 2 threads", an OpenCL device). */
   default String describe() {
     return "java, " + threads() + " threads";
