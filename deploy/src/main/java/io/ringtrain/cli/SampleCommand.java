@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ringtrain sample}: text from a checkpoint, with temperature and top-k. */
@@ -43,12 +44,14 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "Compute threads (default: all cores).")
   int threads;
 
+  @Mixin BackendOptions backendOptions;
+
   @Override
   public Integer call() throws Exception {
     if (temperature < 0 || topK < 0 || maxTokens < 0) {
       throw new IllegalArgumentException("--temperature, --top-k and --max-tokens must be >= 0");
     }
-    try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors())) {
+    try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), backendOptions)) {
       String tok = tokenizer != null ? tokenizer : m.spec().getData().getTokenizer();
       if (tok.isEmpty()) throw new IllegalArgumentException("the job names no tokenizer: pass --tokenizer FILE");
       ByteLevelBpe bpe = loadTokenizer(tok);
