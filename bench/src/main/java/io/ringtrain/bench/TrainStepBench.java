@@ -143,6 +143,11 @@ public final class TrainStepBench {
       double tokensPerSecond = b * t / seconds;
       double flops = flopsPerToken * tokensPerSecond;
       double transfer = cl == null ? 0 : (cl.transferMillis() - transferStart) / steps;
+      if (cl != null && Boolean.getBoolean("ringtrain.bench.ops")) {
+        StringBuilder ops = new StringBuilder("kernel time per op, all steps (ms):");
+        cl.opMillis().forEach((k, v) -> ops.append(String.format(Locale.ROOT, " %s %.0f;", k, v)));
+        System.err.println(ops);
+      }
       return new Result(s.name(), cl == null ? threads : cl.threads(), b, t, n, flopsPerToken,
           steps, seconds * 1e3, tokensPerSecond, flops, flops / peakFlops, peakFlops,
           loss, backend.describe(), cl == null ? 0 : cl.compileMillis(), transfer);

@@ -33,6 +33,12 @@ import java.util.logging.Logger;
  */
 public final class OpenClBackend implements Backend {
   private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
+  /** Names of StepKernel's ops, by op code (for the time per op). */
+  private static final String[] OP_NAMES = {"nop", "encoder fwd", "encoder bwd", "layernorm fwd",
+      "layernorm bwd dinp", "layernorm bwd dw db", "pack W^T", "pack W", "pack inp", "gemm",
+      "matmul dbias", "attention fwd", "attention bwd dq", "attention bwd dk dv", "gelu fwd",
+      "gelu bwd", "residual fwd", "residual bwd", "cross-entropy fwd", "cross-entropy bwd",
+      "adamw", "sum of squares", "scale", "zero"};
 
   /** The array roles of {@link StepKernel}. */
   private enum Role { PARAMS, GRADS, WORK, LOSSES, M, V, INPUTS, TARGETS }
@@ -43,6 +49,7 @@ public final class OpenClBackend implements Backend {
   private final int gemmLocal;
   private final int rowLocal;
   private final int elemLocal;
+  private final int elemChunk;
   private final Map<Object, Role> roleOf = new IdentityHashMap<>();
   private final Map<Role, Object> bound = new EnumMap<>(Role.class);
   private final Set<Object> deviceNewer = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -51,6 +58,7 @@ public final class OpenClBackend implements Backend {
   private long transferNanos;
   private long transferBytes;
   private long executions;
+  private final long[] opNanos = new long[OP_NAMES.length];
 
   private OpenClBackend(OpenClDevices.Info info) {
     this.info = info;
@@ -61,7 +69,8 @@ public final class OpenClBackend implements Backend {
     boolean gpu = info.gpu();
     this.gemmLocal = Math.min(maxWg, gpu ? 64 : 16);
     this.rowLocal = Math.min(maxWg, gpu ? 64 : 4);
-    this.elemLocal = Math.min(maxWg, gpu ? 256 : 64);
+    this.elemLocal = Math.min(maxWg, gpu ? 256 : 16);
+    this.elemChunk = gpu ? 1 : 256;
     k.setExplicit(true);
     Logger aparapi = Logger.getLogger("com.aparapi");
     aparapi.addHandler(log);
@@ -124,6 +133,22 @@ public final class OpenClBackend implements Backend {
 
   public long executions() {
     return executions;
+  }
+
+  /** Kernel time per op so far, in ms, by op name (largest first). */
+  public java.util.LinkedHashMap<String, Double> opMillis() {
+    java.util.LinkedHashMap<String, Double> m = new java.util.LinkedHashMap<>();
+    Integer[] order = new Integer[opNanos.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Long.compare(opNanos[b], opNanos[a]));
+    for (int i : order) {
+      if (opNanos[i] > 0) {
+        m.put(OP_NAMES[i], opNanos[i] / 1e6);
+      }
+    }
+    return m;
   }
 
   @Override
@@ -286,15 +311,37 @@ public final class OpenClBackend implements Backend {
     }
   }
 
+  /**
+   * Runs an elementwise op over n elements. On a CPU each work-item takes a chunk of consecutive
+   * elements: the prologue Aparapi generates per work-item (copying every kernel field into a
+   * struct) then costs once per chunk, not once per element; a GPU takes one element per item.
+   */
+  private void execElements(int op, int n) {
+    if (n <= 0) {
+      return;
+    }
+    k.elems = n;
+    exec(op, (n + elemChunk - 1) / elemChunk, elemLocal, n);
+  }
+
   private void exec(int op, int count, int local) {
+    k.elems = 0;
+    exec(op, count, local, 0);
+  }
+
+  private void exec(int op, int count, int local, int elems) {
     if (count <= 0) {
       return;
     }
+    k.elems = elems;
+    k.chunk = elemChunk;
     k.op = op;
     k.count = count;
     int global = (int) ((count + (long) local - 1) / local * local);
     Range r = device.createRange(global, local);
+    long t0 = System.nanoTime();
     k.execute(r);
+    opNanos[op] += System.nanoTime() - t0;
     executions++;
     if (!k.isRunningCL()) {
       throw new OpenClException(OpenClException.Kind.UNAVAILABLE, "OpenCL stopped running on "
@@ -335,7 +382,7 @@ public final class OpenClBackend implements Backend {
     offsets(outOff, wteOff, wpeOff);
     k.dimT = T;
     k.dimC = C;
-    exec(StepKernel.OP_ENCODER_FWD, B * T * C, elemLocal);
+    execElements(StepKernel.OP_ENCODER_FWD, B * T * C);
     wrote(out);
   }
 
@@ -411,7 +458,7 @@ public final class OpenClBackend implements Backend {
     k.rows = rows;
     k.cols = cols;
     k.ldb = ldb;
-    exec(op, packedRows * ldb, elemLocal);
+    execElements(op, packedRows * ldb);
   }
 
   @Override
@@ -493,7 +540,7 @@ public final class OpenClBackend implements Backend {
   private void elementwise(int op, int n, float[] out, int outOff, int in1Off, int in2Off) {
     offsets(outOff, in1Off, in2Off);
     k.f0 = GELU_SCALE;
-    exec(op, n, elemLocal);
+    execElements(op, n);
     wrote(out);
   }
 
@@ -559,7 +606,7 @@ public final class OpenClBackend implements Backend {
     k.vocab = V;
     k.paddedVocab = Vp;
     k.f0 = dloss;
-    exec(StepKernel.OP_CE_BWD, N * Vp, elemLocal);
+    execElements(StepKernel.OP_CE_BWD, N * Vp);
     wrote(dlogits);
   }
 
@@ -580,7 +627,7 @@ public final class OpenClBackend implements Backend {
     k.f4 = weightDecay;
     k.f5 = bias1;
     k.f6 = bias2;
-    exec(StepKernel.OP_ADAMW, n, elemLocal);
+    execElements(StepKernel.OP_ADAMW, n);
     wrote(param, m, v);
   }
 
@@ -639,7 +686,7 @@ public final class OpenClBackend implements Backend {
     k.sel = sel;
     k.o0 = off;
     k.f0 = s;
-    exec(StepKernel.OP_SCALE, n, elemLocal);
+    execElements(StepKernel.OP_SCALE, n);
     wrote(x);
   }
 
@@ -652,7 +699,7 @@ public final class OpenClBackend implements Backend {
     }
     k.sel = sel;
     k.o0 = off;
-    exec(StepKernel.OP_ZERO, n, elemLocal);
+    execElements(StepKernel.OP_ZERO, n);
     wrote(x);
   }
 

@@ -82,6 +82,9 @@ public final class StepKernel extends Kernel {
   int op;
   /** Number of work items that do something (the range is rounded up to the work-group size). */
   int count;
+  /** Elementwise ops: the number of elements, {@link #chunk} per work-item; 0 otherwise. */
+  int elems;
+  int chunk;
   int sel;
   int o0;
   int o1;
@@ -118,14 +121,15 @@ public final class StepKernel extends Kernel {
   public void run() {
     int id = getGlobalId(0);
     if (id < count) {
-      if (op == OP_GEMM) {
+      if (elems > 0) {
+        // elementwise ops: a chunk of consecutive elements per work-item, so that the
+        // per-work-item prologue Aparapi generates (copying every field) is paid once per chunk
+        int end = min(id * chunk + chunk, elems);
+        for (int e = id * chunk; e < end; e++) {
+          element(e);
+        }
+      } else if (op == OP_GEMM) {
         gemmTile(id);
-      } else if (op == OP_ENCODER_FWD) {
-        // o0 out, o1 wte, o2 wpe (params); one element per item
-        int C = dimC;
-        int i = id / C;
-        int c = id - i * C;
-        work[o0 + id] = params[o1 + inputs[i] * C + c] + params[o2 + (i % dimT) * C + c];
       } else if (op == OP_ENCODER_BWD) {
         // o0 dwte, o1 dwpe (grads), o2 dout (work); one channel per item, positions in order
         int C = dimC;
@@ -151,21 +155,6 @@ public final class StepKernel extends Kernel {
         }
         grads[o0 + id] += dw;
         grads[o1 + id] += db;
-      } else if (op == OP_PACK_PARAMS_T) {
-        // scratch[c * ldb + r] = params[o0 + r * cols + c] for r < rows (W is rows x cols);
-        // padding columns (r >= rows) are zero
-        int c = id / ldb;
-        int r = id - c * ldb;
-        scratch[id] = r < rows ? params[o0 + r * cols + c] : 0f;
-      } else if (op == OP_PACK_PARAMS) {
-        // scratch[r * ldb + c] = params[o0 + r * cols + c]; zero padding columns
-        int r = id / ldb;
-        int c = id - r * ldb;
-        scratch[id] = c < cols ? params[o0 + r * cols + c] : 0f;
-      } else if (op == OP_PACK_WORK) {
-        int r = id / ldb;
-        int c = id - r * ldb;
-        scratch[id] = c < cols ? work[o0 + r * cols + c] : 0f;
       } else if (op == OP_DBIAS) {
         // grads[o0 + id] += sum over rows of work[o1 + i * cols + id]
         float s = 0f;
@@ -175,51 +164,8 @@ public final class StepKernel extends Kernel {
         grads[o0 + id] += s;
       } else if (op == OP_ATT_FWD || op == OP_ATT_BWD_DQ || op == OP_ATT_BWD_DKV) {
         attention(id);
-      } else if (op == OP_GELU_FWD) {
-        // o0 out, o1 inp; f0 = sqrt(2/pi)
-        float x = work[o1 + id];
-        float th = tanh((x + x * x * x * 0.044715f) * f0);
-        work[o0 + id] = x * 0.5f * (th + 1f);
-      } else if (op == OP_GELU_BWD) {
-        // o0 dinp, o1 inp, o2 dout; f0 = sqrt(2/pi)
-        float x = work[o1 + id];
-        float x2 = x * x;
-        float th = tanh((x + x2 * x * 0.044715f) * f0);
-        float sech2 = 1f - th * th;
-        float slope = (th + 1f) * 0.5f + x * 0.5f * sech2 * f0 * (x2 * (3f * 0.044715f) + 1f);
-        work[o0 + id] = slope * work[o2 + id];
-      } else if (op == OP_RESIDUAL_FWD) {
-        work[o0 + id] = work[o1 + id] + work[o2 + id];
-      } else if (op == OP_RESIDUAL_BWD) {
-        float g = work[o2 + id];
-        work[o0 + id] += g;
-        work[o1 + id] += g;
       } else if (op == OP_CE_FWD) {
         crossEntropyRow(id);
-      } else if (op == OP_CE_BWD) {
-        // one element per item: o0 dlogits, o1 logits (work), o2 stats (losses); f0 dloss
-        int Vp = paddedVocab;
-        int i = id / Vp;
-        int c = id - i * Vp;
-        float d = 0f;
-        if (c < vocab) {
-          float max = losses[o2 + 2 * i];
-          d = exp(work[o1 + id] - max) * (f0 / losses[o2 + 2 * i + 1]);
-          if (c == targets[i]) {
-            d -= f0;
-          }
-        }
-        work[o0 + id] = d;
-      } else if (op == OP_ADAMW) {
-        // o0 first index; f0 lr, f1 beta1, f2 beta2, f3 eps, f4 wd, f5 bias1, f6 bias2
-        int i = o0 + id;
-        float g = grads[i];
-        float mi = f1 * m[i] + (1f - f1) * g;
-        float vi = f2 * v[i] + (1f - f2) * (g * g);
-        m[i] = mi;
-        v[i] = vi;
-        float upd = (mi / f5) / (sqrt(vi / f6) + f3);
-        params[i] -= f0 * (upd + f4 * params[i]);
       } else if (op == OP_SUMSQ) {
         // partials[id] = sum of squares of block id of [o0, o0 + o1)
         int start = o0 + id * SUMSQ_BLOCK;
@@ -230,27 +176,98 @@ public final class StepKernel extends Kernel {
           s += x * x;
         }
         partials[id] = s;
-      } else if (op == OP_SCALE) {
-        int i = o0 + id;
-        if (sel == SEL_GRADS) {
-          grads[i] *= f0;
-        } else if (sel == SEL_PARAMS) {
-          params[i] *= f0;
-        } else {
-          work[i] *= f0;
-        }
-      } else if (op == OP_ZERO) {
-        int i = o0 + id;
-        if (sel == SEL_GRADS) {
-          grads[i] = 0f;
-        } else if (sel == SEL_PARAMS) {
-          params[i] = 0f;
-        } else {
-          work[i] = 0f;
-        }
       }
     }
   }
+
+  /** One element of an elementwise op (the offsets and scalars as in the backend's call). */
+  private void element(int id) {
+    if (op == OP_ENCODER_FWD) {
+      // o0 out, o1 wte, o2 wpe (params); one element per item
+      int C = dimC;
+      int i = id / C;
+      int c = id - i * C;
+      work[o0 + id] = params[o1 + inputs[i] * C + c] + params[o2 + (i % dimT) * C + c];
+    } else if (op == OP_PACK_PARAMS_T) {
+      // scratch[c * ldb + r] = params[o0 + r * cols + c] for r < rows (W is rows x cols);
+      // padding columns (r >= rows) are zero
+      int c = id / ldb;
+      int r = id - c * ldb;
+      scratch[id] = r < rows ? params[o0 + r * cols + c] : 0f;
+    } else if (op == OP_PACK_PARAMS) {
+      // scratch[r * ldb + c] = params[o0 + r * cols + c]; zero padding columns
+      int r = id / ldb;
+      int c = id - r * ldb;
+      scratch[id] = c < cols ? params[o0 + r * cols + c] : 0f;
+    } else if (op == OP_PACK_WORK) {
+      int r = id / ldb;
+      int c = id - r * ldb;
+      scratch[id] = c < cols ? work[o0 + r * cols + c] : 0f;
+    } else if (op == OP_GELU_FWD) {
+      // o0 out, o1 inp; f0 = sqrt(2/pi)
+      float x = work[o1 + id];
+      // tanh(u) = 1 - 2 / (exp(2u) + 1): PoCL's tanh took several times longer than exp here
+      float th = 1f - 2f / (exp(2f * (x + x * x * x * 0.044715f) * f0) + 1f);
+      work[o0 + id] = x * 0.5f * (th + 1f);
+    } else if (op == OP_GELU_BWD) {
+      // o0 dinp, o1 inp, o2 dout; f0 = sqrt(2/pi)
+      float x = work[o1 + id];
+      float x2 = x * x;
+      float th = 1f - 2f / (exp(2f * (x + x2 * x * 0.044715f) * f0) + 1f);
+      float sech2 = 1f - th * th;
+      float slope = (th + 1f) * 0.5f + x * 0.5f * sech2 * f0 * (x2 * (3f * 0.044715f) + 1f);
+      work[o0 + id] = slope * work[o2 + id];
+    } else if (op == OP_RESIDUAL_FWD) {
+      work[o0 + id] = work[o1 + id] + work[o2 + id];
+    } else if (op == OP_RESIDUAL_BWD) {
+      float g = work[o2 + id];
+      work[o0 + id] += g;
+      work[o1 + id] += g;
+    } else if (op == OP_CE_BWD) {
+      // one element per item: o0 dlogits, o1 logits (work), o2 stats (losses); f0 dloss
+      int Vp = paddedVocab;
+      int i = id / Vp;
+      int c = id - i * Vp;
+      float d = 0f;
+      if (c < vocab) {
+        float max = losses[o2 + 2 * i];
+        d = exp(work[o1 + id] - max) * (f0 / losses[o2 + 2 * i + 1]);
+        if (c == targets[i]) {
+          d -= f0;
+        }
+      }
+      work[o0 + id] = d;
+    } else if (op == OP_ADAMW) {
+      // o0 first index; f0 lr, f1 beta1, f2 beta2, f3 eps, f4 wd, f5 bias1, f6 bias2
+      int i = o0 + id;
+      float g = grads[i];
+      float mi = f1 * m[i] + (1f - f1) * g;
+      float vi = f2 * v[i] + (1f - f2) * (g * g);
+      m[i] = mi;
+      v[i] = vi;
+      float upd = (mi / f5) / (sqrt(vi / f6) + f3);
+      params[i] -= f0 * (upd + f4 * params[i]);
+    } else if (op == OP_SCALE) {
+      int i = o0 + id;
+      if (sel == SEL_GRADS) {
+        grads[i] *= f0;
+      } else if (sel == SEL_PARAMS) {
+        params[i] *= f0;
+      } else {
+        work[i] *= f0;
+      }
+    } else if (op == OP_ZERO) {
+      int i = o0 + id;
+      if (sel == SEL_GRADS) {
+        grads[i] = 0f;
+      } else if (sel == SEL_PARAMS) {
+        params[i] = 0f;
+      } else {
+        work[i] = 0f;
+      }
+    }
+  }
+
 
   /**
    * out (rows x cols) = A (rows x depth) . B (depth x cols) [+ bias]: A(r, k) =
