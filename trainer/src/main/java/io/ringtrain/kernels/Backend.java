@@ -86,8 +86,7 @@ public interface Backend extends AutoCloseable {
 
   /**
    * qkv is (B, T, 3C) holding q, k, v; out is (B, T, C). Saves the softmax probabilities in att
-   * (B, NH, T, T). Only the causal half t2 &lt;= t is computed; an implementation may write zeros
-   * a little past it, and leaves the rest of each row untouched.
+   * (B, NH, T, T): row t holds those of t2 &lt;= t and zeros past them.
    */
   void attentionForward(float[] out, int outOff, float[] att, int attOff, float[] qkv, int qkvOff,
       int B, int T, int C, int NH);

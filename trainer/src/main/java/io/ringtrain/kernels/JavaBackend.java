@@ -231,16 +231,9 @@ public final class JavaBackend implements Backend {
   @Override
   public void matmulForward(float[] out, int outOff, float[] inp, int inpOff, float[] weight,
       int wOff, float[] bias, int bOff, int N, int C, int OC) {
-    if (bias != null) {
-      pool.run((tid, nt) -> {
-        for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
-          System.arraycopy(bias, bOff, out, outOff + i * OC, OC);
-        }
-      });
-    }
     // B(k, j) = weight[j, k]: the weight is read transposed.
     sgemm.gemm(pool, false, true, N, OC, C, inp, inpOff, C, weight, wOff, C, out, outOff, OC,
-        bias != null);
+        false, bias, bOff);
   }
 
   @Override
@@ -276,52 +269,32 @@ public final class JavaBackend implements Backend {
     int c3 = 3 * C;
     float scale = (float) (1.0 / Math.sqrt(hs));
     int pairs = B * NH;
-    ensureAttScratch(hs * T);
+    // Per (batch, head): scores = q . k^T as a matrix product over the tiles that reach the causal
+    // half, a softmax per row, then out = att . v with k running only up to the diagonal.
     pool.run((tid, nt) -> {
-      float[] kt = attScratch[tid];
       for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
           bh++) {
         int b = bh / NH;
         int h = bh % NH;
         int base = qkvOff + b * T * c3 + h * hs;
-        // Keys transposed (hs x T), so the scores of consecutive t2 are one vector.
-        transpose(qkv, base + C, c3, T, hs, kt);
+        int attBase = attOff + bh * T * T;
+        sgemm.gemmOnThread(tid, false, true, T, T, hs, qkv, base, c3, qkv, base + C, c3, att,
+            attBase, T, Sgemm.Part.LOWER_C);
         for (int t = 0; t < T; t++) {
-          int row = attOff + (bh * T + t) * T;
-          int n = causalSoftmaxRow(qkv, base + t * c3, scale, kt, T, hs, att, row, t + 1);
-          // out[t] = sum over t2 of att[t, t2] * v[t2]
-          weightedRowSum(att, row, 1, qkv, base + 2 * C, c3, n, out,
-              outOff + (b * T + t) * C + h * hs, hs);
+          causalSoftmaxRow(att, attBase + t * T, t + 1, T, scale);
         }
+        sgemm.gemmOnThread(tid, false, false, T, hs, T, att, attBase, T, qkv, base + 2 * C, c3,
+            out, outOff + b * T * C + h * hs, C, Sgemm.Part.A_LOWER);
       }
     });
   }
 
-  /**
-   * att[row, 0..n) = softmax(scale * q . k[t2]) for t2 &lt; n, k given transposed as kt (hs x T).
-   * The row is computed in whole vectors where it fits in T, the columns past n set to zero
-   * probability, which keeps the ragged causal edge out of the scalar tail.
-   * Returns the number of columns written, at least n.
-   */
-  private static int causalSoftmaxRow(float[] q, int qOff, float scale, float[] kt, int T, int hs,
-      float[] att, int row, int n) {
-    int nv = (n + L - 1) / L * L;
-    if (nv > T) {
-      nv = S.loopBound(n);
-    }
-    scoresTimesKeys(q, qOff, scale, kt, T, hs, att, row, Math.max(n, nv));
-    for (int t2 = n; t2 < nv; t2++) {
-      att[row + t2] = Float.NEGATIVE_INFINITY;
-    }
-    int m = Math.max(n, nv);
-    float max = max(att, row, m);
-    // The -inf columns come out as 2^-126, which vanishes in a sum of at least 1: zero them.
-    float inv = 1f / expSubtract(att, row, m, max);
-    for (int t2 = n; t2 < nv; t2++) {
-      att[row + t2] = 0f;
-    }
-    scaleRow(att, row, m, inv);
-    return m;
+  /** row[0, n) = softmax(scale * row[0, n)); row[n, T) = 0. */
+  private static void causalSoftmaxRow(float[] att, int row, int n, int T, float scale) {
+    scaleRow(att, row, n, scale);
+    float max = max(att, row, n);
+    scaleRow(att, row, n, 1f / expSubtract(att, row, n, max));
+    java.util.Arrays.fill(att, row + n, row + T, 0f);
   }
 
   @Override
@@ -331,11 +304,9 @@ public final class JavaBackend implements Backend {
     int c3 = 3 * C;
     float scale = (float) (1.0 / Math.sqrt(hs));
     int pairs = B * NH;
-    // Per thread: v transposed (hs x T), then dpre (T x T) of one (batch, head) pair.
-    int dpreAt = hs * T;
-    ensureAttScratch(dpreAt + T * T);
+    ensureAttScratch(T * T);
     pool.run((tid, nt) -> {
-      float[] scratch = attScratch[tid];
+      float[] dpre = attScratch[tid];
       for (int bh = WorkerPool.split(pairs, tid, nt); bh < WorkerPool.split(pairs, tid + 1, nt);
           bh++) {
         int b = bh / NH;
@@ -343,52 +314,38 @@ public final class JavaBackend implements Backend {
         int base = qkvOff + b * T * c3 + h * hs;
         int dbase = dqkvOff + b * T * c3 + h * hs;
         int dobase = doutOff + b * T * C + h * hs;
-        transpose(qkv, base + 2 * C, c3, T, hs, scratch);
-        for (int t = 0; t < T; t++) {
-          int row = attOff + (bh * T + t) * T;
-          int drow = dpreAt + t * T;
-          int n = t + 1;
-          // datt = dout . v; through the softmax: dpre = att * (datt - sum(att * datt)).
-          scoresTimesKeys(dout, dobase + t * C, 1f, scratch, T, hs, scratch, drow, n);
-          float dot = dot(att, row, scratch, drow, n);
-          for (int t2 = 0; t2 < n; t2++) {
-            scratch[drow + t2] = att[row + t2] * (scratch[drow + t2] - dot) * scale;
-          }
-          // dq[t] = sum over t2 <= t of dpre[t, t2] * k[t2]
-          weightedRowSum(scratch, drow, 1, qkv, base + C, c3, n, dqkv, dbase + t * c3, hs);
-        }
         int attBase = attOff + bh * T * T;
-        for (int t2 = 0; t2 < T; t2++) {
-          int n = T - t2;
-          // dk[t2] = sum over t >= t2 of dpre[t, t2] * q[t]; dv[t2] likewise with att and dout.
-          weightedRowSum(scratch, dpreAt + t2 * T + t2, T, qkv, base + t2 * c3, c3, n, dqkv,
-              dbase + t2 * c3 + C, hs);
-          weightedRowSum(att, attBase + t2 * T + t2, T, dout, dobase + t2 * C, C, n, dqkv,
-              dbase + t2 * c3 + 2 * C, hs);
+        // datt = dout . v^T, then through the softmax: dpre = att * (datt - sum(att * datt)).
+        sgemm.gemmOnThread(tid, false, true, T, T, hs, dout, dobase, C, qkv, base + 2 * C, c3,
+            dpre, 0, T, Sgemm.Part.LOWER_C);
+        for (int t = 0; t < T; t++) {
+          softmaxBackwardRow(att, attBase + t * T, dpre, t * T, t + 1, T, scale);
         }
+        // dq = dpre . k; dk = dpre^T . q; dv = att^T . dout: dpre and att are zero above the diagonal.
+        sgemm.gemmOnThread(tid, false, false, T, hs, T, dpre, 0, T, qkv, base + C, c3, dqkv, dbase,
+            c3, Sgemm.Part.A_LOWER);
+        sgemm.gemmOnThread(tid, true, false, T, hs, T, dpre, 0, T, qkv, base, c3, dqkv,
+            dbase + C, c3, Sgemm.Part.A_UPPER);
+        sgemm.gemmOnThread(tid, true, false, T, hs, T, att, attBase, T, dout, dobase, C, dqkv,
+            dbase + 2 * C, c3, Sgemm.Part.A_UPPER);
       }
     });
   }
 
-  /** out[outOff + i] = sum_{j &lt; n} w[wOff + j wStride] * x[xOff + j xStride + i], i &lt; len. */
-  private static void weightedRowSum(float[] w, int wOff, int wStride, float[] x, int xOff,
-      int xStride, int n, float[] out, int outOff, int len) {
+  /** d[0, n) = p * (d - p . d) * scale over [0, n) (p the probabilities); d[n, T) = 0. */
+  private static void softmaxBackwardRow(float[] p, int pOff, float[] d, int dOff, int n, int T,
+      float scale) {
+    float dot = dot(p, pOff, d, dOff, n);
+    FloatVector dotv = FloatVector.broadcast(S, dot);
     int i = 0;
-    for (; i < S.loopBound(len); i += L) {
-      FloatVector acc = FloatVector.zero(S);
-      for (int j = 0; j < n; j++) {
-        acc = FloatVector.fromArray(S, x, xOff + j * xStride + i)
-            .fma(FloatVector.broadcast(S, w[wOff + j * wStride]), acc);
-      }
-      acc.intoArray(out, outOff + i);
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector.fromArray(S, d, dOff + i).sub(dotv).mul(FloatVector.fromArray(S, p, pOff + i))
+          .mul(scale).intoArray(d, dOff + i);
     }
-    for (; i < len; i++) {
-      float acc = 0f;
-      for (int j = 0; j < n; j++) {
-        acc = Math.fma(x[xOff + j * xStride + i], w[wOff + j * wStride], acc);
-      }
-      out[outOff + i] = acc;
+    for (; i < n; i++) {
+      d[dOff + i] = (d[dOff + i] - dot) * p[pOff + i] * scale;
     }
+    java.util.Arrays.fill(d, dOff + n, dOff + T, 0f);
   }
 
   private static void scaleRow(float[] a, int off, int n, float s) {
@@ -406,35 +363,6 @@ public final class JavaBackend implements Backend {
       if (attScratch[i].length < n) {
         attScratch[i] = new float[n];
       }
-    }
-  }
-
-  /** dst (cols x rows) = the rows x cols matrix at src (row stride ld), transposed. */
-  private static void transpose(float[] src, int off, int ld, int rows, int cols, float[] dst) {
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        dst[c * rows + r] = src[off + r * ld + c];
-      }
-    }
-  }
-
-  /** out[outOff + t2] = scale * sum_i x[xOff + i] * mt[i * ld + t2] for t2 < n. */
-  private static void scoresTimesKeys(float[] x, int xOff, float scale, float[] mt, int ld, int hs,
-      float[] out, int outOff, int n) {
-    int t2 = 0;
-    for (; t2 < S.loopBound(n); t2 += L) {
-      FloatVector acc = FloatVector.zero(S);
-      for (int i = 0; i < hs; i++) {
-        acc = FloatVector.fromArray(S, mt, i * ld + t2).fma(FloatVector.broadcast(S, x[xOff + i]), acc);
-      }
-      acc.mul(scale).intoArray(out, outOff + t2);
-    }
-    for (; t2 < n; t2++) {
-      float acc = 0f;
-      for (int i = 0; i < hs; i++) {
-        acc = Math.fma(mt[i * ld + t2], x[xOff + i], acc);
-      }
-      out[outOff + t2] = acc * scale;
     }
   }
 
@@ -733,18 +661,5 @@ public final class JavaBackend implements Backend {
       s += a[ao + i] * b[bo + i];
     }
     return s;
-  }
-
-  /** y += alpha * x. */
-  private static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-    FloatVector av = FloatVector.broadcast(S, alpha);
-    int i = 0;
-    for (; i < S.loopBound(n); i += L) {
-      FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i))
-          .intoArray(y, yo + i);
-    }
-    for (; i < n; i++) {
-      y[yo + i] += alpha * x[xo + i];
-    }
   }
 }

@@ -23,6 +23,19 @@ final class Sgemm {
   static final int KC = 256;
   static final int NC = 512;
   static final int MC = 144;
+  // A thread's rows of A are packed once for all of N when they fit in this many floats (16 MB),
+  // instead of once per NC columns: packing A gathers across rows and costs about as much as
+  // 10% of the FLOPs it feeds when N is a few hundred.
+  static final int PACK_ALL_A = 1 << 22;
+
+  /**
+   * Which part of a product is needed, for the causal attention products: every output (FULL);
+   * only tiles that reach the diagonal or below it (LOWER_C: the caller ignores the rest; tiles
+   * wholly above it are not written); or all of C where op(A) is known to be zero above the diagonal
+   * (A_LOWER) or below it (A_UPPER), so k runs only where A(i, k) can be nonzero. The k terms
+   * left out are exact zeros, so A_LOWER and A_UPPER give the same bits as FULL on finite inputs.
+   */
+  enum Part { FULL, LOWER_C, A_LOWER, A_UPPER }
 
   private final float[][] packA;
   private final float[][] packB;
@@ -41,6 +54,18 @@ final class Sgemm {
   void gemm(WorkerPool pool, boolean transA, boolean transB, int M, int N, int K, float[] a,
       int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
       boolean accumulate) {
+    gemm(pool, transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, null,
+        0);
+  }
+
+  /**
+   * As above, C(i,j) starting from bias[biasOff + j] instead of zero when bias is not null (and
+   * accumulate is false): the bias is added where the first k-block's tile is stored, so the output
+   * is written once instead of filled with the bias first and read back.
+   */
+  void gemm(WorkerPool pool, boolean transA, boolean transB, int M, int N, int K, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+      boolean accumulate, float[] bias, int biasOff) {
     if (M == 0 || N == 0) {
       return;
     }
@@ -54,24 +79,45 @@ final class Sgemm {
       }
       if (splitM) {
         block(tid, transA, transB, u0 * MR, Math.min(M, u1 * MR), 0, N, K, a, aOff, lda, b, bOff,
-            ldb, c, cOff, ldc, accumulate);
+            ldb, c, cOff, ldc, accumulate, bias, biasOff, Part.FULL);
       } else {
         block(tid, transA, transB, 0, M, u0 * NR, Math.min(N, u1 * NR), K, a, aOff, lda, b, bOff,
-            ldb, c, cOff, ldc, accumulate);
+            ldb, c, cOff, ldc, accumulate, bias, biasOff, Part.FULL);
       }
     });
   }
 
+  /**
+   * The whole product on the calling thread, with thread tid's packing buffers: for many small
+   * products (one per batch and head) inside a task the pool already splits.
+   */
+  void gemmOnThread(int tid, boolean transA, boolean transB, int M, int N, int K, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, Part part) {
+    if (M > 0 && N > 0) {
+      block(tid, transA, transB, 0, M, 0, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false,
+          null, 0, part);
+    }
+  }
+
   private void block(int tid, boolean transA, boolean transB, int m0, int m1, int n0, int n1,
       int K, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
-      int ldc, boolean accumulate) {
+      int ldc, boolean accumulate, float[] bias, int biasOff, Part part) {
+    int mRows = (m1 - m0 + MR - 1) / MR * MR;
+    boolean packOnce = n1 - n0 > NC && (long) mRows * K <= PACK_ALL_A;
+    if (packOnce && packA[tid].length < mRows * K) {
+      packA[tid] = new float[mRows * K];
+    }
     float[] pa = packA[tid];
     float[] pb = packB[tid];
     float[] tile = tiles[tid];
     if (K == 0) {
       if (!accumulate) {
         for (int i = m0; i < m1; i++) {
-          Arrays.fill(c, cOff + i * ldc + n0, cOff + i * ldc + n1, 0f);
+          if (bias == null) {
+            Arrays.fill(c, cOff + i * ldc + n0, cOff + i * ldc + n1, 0f);
+          } else {
+            System.arraycopy(bias, biasOff + n0, c, cOff + i * ldc + n0, n1 - n0);
+          }
         }
       }
       return;
@@ -84,12 +130,30 @@ final class Sgemm {
         packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
         for (int ic = m0; ic < m1; ic += MC) {
           int mc = Math.min(MC, m1 - ic);
-          packA(transA, a, aOff, lda, ic, mc, pc, kc, pa);
+          // Packed once: block (ic, pc) at (ic - m0) K + pc mc', mc' = mc rounded up to whole
+          // panels; else one block at a time at 0.
+          int aAt = packOnce ? (ic - m0) * K + pc * ((mc + MR - 1) / MR * MR) : 0;
+          if (!packOnce || jc == n0) {
+            packA(transA, a, aOff, lda, ic, mc, pc, kc, pa, aAt);
+          }
           for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
               int mr = Math.min(MR, mc - ir);
-              kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+              int row = ic + ir;
+              int kFrom = 0;
+              int kTo = kc;
+              if (part == Part.LOWER_C && jc + jr > row + mr - 1) {
+                continue;
+              } else if (part == Part.A_LOWER) {
+                kTo = Math.max(0, Math.min(kc, row + mr - pc));
+              } else if (part == Part.A_UPPER) {
+                kFrom = Math.max(0, Math.min(kc, row - pc));
+              }
+              kernel(pa, aAt + ir * kc + kFrom * MR, pb, jr * kc + kFrom * NR, kTo - kFrom, tile);
+              if (first && bias != null) {
+                addBias(tile, bias, biasOff + jc + jr, mr, nr);
+              }
               flush(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, first);
             }
           }
@@ -98,31 +162,32 @@ final class Sgemm {
     }
   }
 
-  /** Panels of MR rows, k-major inside a panel; rows past the edge are zero. */
+  /** Panels of MR rows at dst[at...], k-major inside a panel; rows past the edge are zero. */
   private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc,
-      int kc, float[] dst) {
+      int kc, float[] dst, int at) {
     for (int ir = 0; ir < mc; ir += MR) {
-      int base = ir * kc;
+      int base = at + ir * kc;
       int mr = Math.min(MR, mc - ir);
       if (transA) {
         for (int k = 0; k < kc; k++) {
           int src = aOff + (pc + k) * lda + ic + ir;
           int d = base + k * MR;
-          for (int r = 0; r < mr; r++) {
-            dst[d + r] = a[src + r];
-          }
-          for (int r = mr; r < MR; r++) {
-            dst[d + r] = 0f;
+          if (mr == MR && k + 1 < kc && src + L <= a.length) {
+            // A whole vector: its L - MR values past this k's row are overwritten by the next k.
+            FloatVector.fromArray(S, a, src).intoArray(dst, d);
+          } else {
+            for (int r = 0; r < MR; r++) {
+              dst[d + r] = r < mr ? a[src + r] : 0f;
+            }
           }
         }
       } else if (mr == MR) {
-        // Twelve sequential read streams, one contiguous write stream.
+        // Row by row: one contiguous read stream; the writes stride by MR.
         int src = aOff + (ic + ir) * lda + pc;
-        for (int k = 0; k < kc; k++) {
-          int d = base + k * MR;
-          int s = src + k;
-          for (int r = 0; r < MR; r++) {
-            dst[d + r] = a[s + r * lda];
+        for (int r = 0; r < MR; r++) {
+          int s = src + r * lda;
+          for (int k = 0; k < kc; k++) {
+            dst[base + k * MR + r] = a[s + k];
           }
         }
       } else {
@@ -260,6 +325,24 @@ final class Sgemm {
     c101.intoArray(tile, 10 * NR + L);
     c110.intoArray(tile, 11 * NR);
     c111.intoArray(tile, 11 * NR + L);
+  }
+
+  /** Each of the tile's first mr rows += bias[bIdx, bIdx + nr). */
+  private static void addBias(float[] tile, float[] bias, int bIdx, int mr, int nr) {
+    if (nr == NR) {
+      FloatVector b0 = FloatVector.fromArray(S, bias, bIdx);
+      FloatVector b1 = FloatVector.fromArray(S, bias, bIdx + L);
+      for (int r = 0; r < mr; r++) {
+        FloatVector.fromArray(S, tile, r * NR).add(b0).intoArray(tile, r * NR);
+        FloatVector.fromArray(S, tile, r * NR + L).add(b1).intoArray(tile, r * NR + L);
+      }
+    } else {
+      for (int r = 0; r < mr; r++) {
+        for (int j = 0; j < nr; j++) {
+          tile[r * NR + j] += bias[bIdx + j];
+        }
+      }
+    }
   }
 
   /** C (mr x nr at cIdx) = or += tile. */

@@ -145,4 +145,59 @@ class MatmulTest {
       assertArrayEquals(dins[0], dins[k]);
     }
   }
+
+  /**
+   * The causal attention products: with op(A) zero above (or below) the diagonal, A_LOWER (A_UPPER)
+   * skips k where A is zero and must give FULL's bits; LOWER_C must give FULL's bits in every tile
+   * reaching the diagonal. Sizes cross KC = 256 and are not multiples of the tiles.
+   */
+  @Test
+  void triangularPartsGiveTheFullProductsBits() {
+    Random r = new Random(3);
+    try (WorkerPool pool = new WorkerPool(1)) {
+      Sgemm g = new Sgemm(1);
+      for (int t : new int[] {1, 7, 13, 40, 300}) {
+        for (int hs : new int[] {5, 32, 64}) {
+          float[] lower = random(r, t * t);
+          float[] upper = lower.clone();
+          for (int i = 0; i < t; i++) {
+            for (int j = 0; j < t; j++) {
+              if (j > i) lower[i * t + j] = 0f;
+              if (j < i) upper[i * t + j] = 0f;
+            }
+          }
+          float[] v = random(r, t * hs);
+          String shape = "T=" + t + " hs=" + hs;
+          for (boolean trans : new boolean[] {false, true}) {
+            // op(A) is lower triangular: A itself, or the upper one read transposed.
+            float[] a = trans ? upper : lower;
+            float[] full = new float[t * hs];
+            float[] part = new float[t * hs];
+            g.gemm(pool, trans, false, t, hs, t, a, 0, t, v, 0, hs, full, 0, hs, false);
+            g.gemmOnThread(0, trans, false, t, hs, t, a, 0, t, v, 0, hs, part, 0, hs,
+                Sgemm.Part.A_LOWER);
+            assertArrayEquals(full, part, "A_LOWER " + shape + " transA=" + trans);
+            float[] aUp = trans ? lower : upper;
+            g.gemm(pool, trans, false, t, hs, t, aUp, 0, t, v, 0, hs, full, 0, hs, false);
+            g.gemmOnThread(0, trans, false, t, hs, t, aUp, 0, t, v, 0, hs, part, 0, hs,
+                Sgemm.Part.A_UPPER);
+            assertArrayEquals(full, part, "A_UPPER " + shape + " transA=" + trans);
+          }
+          float[] q = random(r, t * hs);
+          float[] full = new float[t * t];
+          float[] part = new float[t * t];
+          g.gemm(pool, false, true, t, t, hs, q, 0, hs, v, 0, hs, full, 0, t, false);
+          g.gemmOnThread(0, false, true, t, t, hs, q, 0, hs, v, 0, hs, part, 0, t,
+              Sgemm.Part.LOWER_C);
+          for (int i = 0; i < t; i++) {
+            for (int j = 0; j <= i; j++) {
+              if (full[i * t + j] != part[i * t + j]) {
+                throw new AssertionError("LOWER_C " + shape + " differs at " + i + "," + j);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
 }

@@ -387,7 +387,7 @@ public final class StepKernel extends Kernel {
 
   /**
    * Attention, one (b, h, t) per item, id = (b * NH + h) * T + t; f0 = 1/sqrt(head size).
-   * Forward (o0 out, o1 att, o2 qkv): att[t, t2] for t2 &lt;= t only, and out[t]. Backward in two
+   * Forward (o0 out, o1 att, o2 qkv): att[t, t2] (zero for t2 &gt; t) and out[t]. Backward in two
    * ops (o0 dqkv, o1 dout, o2 qkv, o3 att; dpre rows in scratch, laid out as att): first dpre[t, :]
    * and dq[t], then dk[t] and dv[t] summed over the rows t' &gt;= t in order.
    */
@@ -425,6 +425,9 @@ public final class StepKernel extends Kernel {
       float inv = 1f / sum;
       for (int t2 = 0; t2 <= t; t2++) {
         work[row + t2] = work[row + t2] * inv;
+      }
+      for (int t2 = t + 1; t2 < T; t2++) {
+        work[row + t2] = 0f; // the Backend contract: zeros past the causal edge
       }
       int out = o0 + (b * T + t) * C + h * hs;
       for (int i = 0; i < hs; i++) {

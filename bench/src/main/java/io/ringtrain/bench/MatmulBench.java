@@ -14,7 +14,7 @@ import java.util.Random;
  * references: warm-up calls, then the median of the timed ones. The OpenCL forward includes
  * packing W transposed; the backward packs W and inp.
  */
-public final class KernelBench {
+public final class MatmulBench {
   /** out (n x oc) = inp (n x c) . W (oc x c)^T. */
   public record Shape(String name, int n, int c, int oc) {
     double flops() {
@@ -49,7 +49,7 @@ public final class KernelBench {
       new Shape("M lm head", 2048, 384, 4096),
       new Shape("square 1024", 1024, 1024, 1024));
 
-  private KernelBench() {}
+  private MatmulBench() {}
 
   public static List<Row> run(Backend be, List<Shape> shapes, int reps) {
     List<Row> rows = new ArrayList<>();
