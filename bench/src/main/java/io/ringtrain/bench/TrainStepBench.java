@@ -1,6 +1,8 @@
 package io.ringtrain.bench;
 
+import io.ringtrain.kernels.Backend;
 import io.ringtrain.kernels.JavaBackend;
+import io.ringtrain.kernels.opencl.OpenClBackend;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.model.Rng;
@@ -10,8 +12,10 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * End-to-end training step (zero grads, forward, backward, gradient clipping, AdamW) of the
- * pure-Java backend on random tokens: a few warm-up steps, then the median of the timed steps.
+ * End-to-end training step (zero grads, forward, backward, gradient clipping, AdamW, and the
+ * parameter digest the trainer computes each step) on random tokens, on the pure-Java backend or
+ * the OpenCL one: a few warm-up steps, then the median of the timed steps. For OpenCL it also
+ * reports the one-time kernel compile and the host-device transfer time per step.
  *
  * <p>MFU uses nanoGPT's estimate of FLOPs per token, 6N + 12 L H Q T (N parameters of the real
  * vocabulary, L layers, H heads, Q head size, T context), against a peak given in FLOP/s.
@@ -31,23 +35,39 @@ public final class TrainStepBench {
 
   public record Result(String model, int threads, int batch, int context, long params,
       double flopsPerToken, int steps, double msPerStep, double tokensPerSecond,
-      double flopsPerSecond, double mfu, double peakFlops, float lastLoss) {
+      double flopsPerSecond, double mfu, double peakFlops, float lastLoss, String backend,
+      double compileMs, double transferMsPerStep) {
 
     public String toJson() {
       return String.format(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"batch\":%d,"
           + "\"context\":%d,\"params\":%d,\"flopsPerToken\":%.6g,\"steps\":%d,"
           + "\"msPerStep\":%.3f,\"tokensPerSecond\":%.1f,\"flopsPerSecond\":%.6g,"
-          + "\"mfu\":%.4f,\"peakFlops\":%.6g,\"lastLoss\":%.4f}", model, threads, batch, context,
+          + "\"mfu\":%.4f,\"peakFlops\":%.6g,\"lastLoss\":%.4f,\"backend\":\"%s\","
+          + "\"compileMs\":%.1f,\"transferMsPerStep\":%.3f}", model, threads, batch, context,
           params, flopsPerToken, steps, msPerStep, tokensPerSecond, flopsPerSecond, mfu,
-          peakFlops, lastLoss);
+          peakFlops, lastLoss, backend.replace("\"", "'"), compileMs, transferMsPerStep);
     }
 
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "model %s threads %d: %.1f ms/step, %.0f tokens/s, "
-          + "%.2f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (N=%d, B=%d, T=%d)", model, threads,
+      String device = compileMs > 0 ? String.format(Locale.ROOT,
+          "; compile %.0f ms once, transfers %.2f ms/step", compileMs, transferMsPerStep) : "";
+      return String.format(Locale.ROOT, "model %s [%s]: %.1f ms/step, %.0f tokens/s, "
+          + "%.2f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (N=%d, B=%d, T=%d)%s", model, backend,
           msPerStep, tokensPerSecond, flopsPerSecond / 1e9, 100 * mfu, peakFlops / 1e9, params,
-          batch, context);
+          batch, context, device);
+    }
+  }
+
+  /** The backend to time: "java" (with threads) or "opencl" (on device, "" for the default). */
+  public static Backend open(String backend, int threads, String device) {
+    switch (backend) {
+      case "java":
+        return new JavaBackend(threads);
+      case "opencl":
+        return OpenClBackend.open(device);
+      default:
+        throw new IllegalArgumentException("--backend " + backend + ": expected java or opencl");
     }
   }
 
@@ -72,6 +92,11 @@ public final class TrainStepBench {
   }
 
   public static Result run(String model, int threads, int steps, double peakFlops) {
+    return run(model, threads, steps, peakFlops, "java", "");
+  }
+
+  public static Result run(String model, int threads, int steps, double peakFlops,
+      String backendName, String device) {
     if (steps < 1) {
       throw new IllegalArgumentException("steps must be at least 1, got " + steps);
     }
@@ -86,18 +111,24 @@ public final class TrainStepBench {
       inputs[i] = rng.nextInt(cfg.vocabSize());
       targets[i] = rng.nextInt(cfg.vocabSize());
     }
-    try (JavaBackend backend = new JavaBackend(threads)) {
+    try (Backend backend = open(backendName, threads, device)) {
+      OpenClBackend cl = backend instanceof OpenClBackend o ? o : null;
+      double transferStart = 0;
       GptModel gpt = new GptModel(cfg, backend, 1);
       AdamW opt = AdamW.gpt2(gpt.layout());
       long[] nanos = new long[steps];
       float loss = Float.NaN;
       for (int i = 0; i < WARMUP_STEPS + steps; i++) {
+        if (i == WARMUP_STEPS && cl != null) {
+          transferStart = cl.transferMillis();
+        }
         long t0 = System.nanoTime();
         gpt.zeroGrad();
         loss = gpt.forward(inputs, targets, b, t);
         gpt.backward();
         GradClip.clip(backend, gpt.grads(), 1.0);
         opt.step(backend, gpt.params(), gpt.grads(), 3e-4f);
+        Arrays.hashCode(gpt.hostParams()); // the trainer's per-step digest: a download on a device
         long dt = System.nanoTime() - t0;
         if (i >= WARMUP_STEPS) {
           nanos[i - WARMUP_STEPS] = dt;
@@ -111,8 +142,15 @@ public final class TrainStepBench {
       double flopsPerToken = 6.0 * n + 12.0 * cfg.nLayer() * cfg.nHead() * cfg.headSize() * t;
       double tokensPerSecond = b * t / seconds;
       double flops = flopsPerToken * tokensPerSecond;
-      return new Result(s.name(), threads, b, t, n, flopsPerToken, steps, seconds * 1e3,
-          tokensPerSecond, flops, flops / peakFlops, peakFlops, loss);
+      double transfer = cl == null ? 0 : (cl.transferMillis() - transferStart) / steps;
+      if (cl != null && Boolean.getBoolean("ringtrain.bench.ops")) {
+        StringBuilder ops = new StringBuilder("kernel time per op, all steps (ms):");
+        cl.opMillis().forEach((k, v) -> ops.append(String.format(Locale.ROOT, " %s %.0f;", k, v)));
+        System.err.println(ops);
+      }
+      return new Result(s.name(), cl == null ? threads : cl.threads(), b, t, n, flopsPerToken,
+          steps, seconds * 1e3, tokensPerSecond, flops, flops / peakFlops, peakFlops,
+          loss, backend.describe(), cl == null ? 0 : cl.compileMillis(), transfer);
     }
   }
 

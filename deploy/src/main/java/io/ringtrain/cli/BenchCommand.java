@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure what bench/README.md reports.",
-    subcommands = {BenchTokenizerCommand.class, BenchTrainCommand.class, BenchKernelsCommand.class,
+    subcommands = {BenchTokenizerCommand.class, BenchTrainCommand.class, BenchKernelsCommand.class, BenchMatmulCommand.class,
         BenchAllReduceCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

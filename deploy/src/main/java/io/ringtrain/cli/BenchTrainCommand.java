@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
     description = {
       "Time full training steps (forward, backward, AdamW) on random tokens; print the median tokens/s and MFU.",
       "S: 4 layers, 4 heads, width 128, context 128, batch 16, vocab 512; M: 6, 6, 384, 256, 8, 4096;",
-      "L (GPT-2 124M): 12, 12, 768, 256, 4, 50304."
+      "L (GPT-2 124M): 12, 12, 768, 256, 4, 50304. With --backend opencl it also prints the one-time kernel",
+      "compile and the host-device transfer time per step."
     })
 public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "S", description = "S, M or L (default ${DEFAULT-VALUE}).")
@@ -27,6 +28,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--peak-flops", defaultValue = "245e9", description = "FLOP/s that MFU is relative to (default ${DEFAULT-VALUE}, this machine's OpenBLAS sgemm).")
   double peak;
 
+  @Option(names = "--backend", defaultValue = "java", description = "java or opencl (default ${DEFAULT-VALUE}).")
+  String backend;
+
+  @Option(names = "--device", defaultValue = "", description = "OpenCL device index or name substring (default: first GPU, else first device).")
+  String device;
+
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
@@ -35,7 +42,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     if (steps < 10) throw new IllegalArgumentException("--steps=" + steps + ": the median needs at least 10");
     TrainStepBench.shape(model); // names the model when it is not S, M or L
     TrainStepBench.Result r = TrainStepBench.run(model, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
-        steps, peak);
+        steps, peak, backend, device);
     System.out.println(json ? r.toJson() : r.toString());
     return ExitCodes.OK;
   }

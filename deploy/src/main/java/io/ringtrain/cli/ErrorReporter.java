@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import io.ringtrain.corpus.MalformedCorpusException;
 import io.ringtrain.data.MalformedShardException;
+import io.ringtrain.kernels.opencl.OpenClException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,6 +34,11 @@ final class ErrorReporter implements IExecutionExceptionHandler {
 
   static int exitCode(Throwable e) {
     if (e instanceof UserFacingFailure f) return f.exitCode();
+    // A device that matches nothing is a bad request; no OpenCL, a driver that cannot build the
+    // kernel or too little device memory is the environment.
+    if (e instanceof OpenClException o) {
+      return o.kind() == OpenClException.Kind.NO_SUCH_DEVICE ? ExitCodes.BAD_INPUT : ExitCodes.IO_ERROR;
+    }
     if (e instanceof IllegalArgumentException
         || e instanceof MalformedCorpusException
         || e instanceof MalformedShardException

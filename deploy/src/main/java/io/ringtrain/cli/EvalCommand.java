@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ringtrain eval}: loss and perplexity of a checkpoint on a shard. */
@@ -38,13 +39,15 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "Compute threads (default: all cores).")
   int threads;
 
+  @Mixin BackendOptions backendOptions;
+
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
     if (batch < 1 || batches < 1) throw new IllegalArgumentException("--batch and --batches must be > 0");
-    try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+    try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), backendOptions);
          ShardSet shards = ShardSet.open(data, FileSystems.configuration())) {
       int block = m.spec().getModel().getBlockSize();
       int t = context == null ? block : context;

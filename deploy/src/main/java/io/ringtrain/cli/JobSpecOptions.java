@@ -57,7 +57,8 @@ public final class JobSpecOptions {
   @Option(names = "--keep-last", description = "checkpoint.keep_last (0 keeps all)") Integer keepLast;
   @Option(names = "--seed", description = "seed") Long seed;
   @Option(names = "--threads", description = "cluster.threads: compute threads per worker") Integer threads;
-  @Option(names = "--backend", description = "cluster.backend: java | opencl | auto") String backend;
+  @Option(names = "--backend", description = "cluster.backend: java | opencl | auto (auto: an OpenCL GPU if one runs, else java)") String backend;
+  @Option(names = "--device", description = "cluster.device: OpenCL device index or name substring (see `ringtrain devices`)") String device;
   @Option(names = "--heartbeat-ms", description = "cluster.heartbeat_ms") Integer heartbeatMs;
   @Option(names = "--failure-timeout-ms", description = "cluster.failure_timeout_ms: a silent worker is declared dead after this") Integer failureTimeoutMs;
 
@@ -98,6 +99,7 @@ public final class JobSpecOptions {
     if (keepLast != null) c.setKeepLast(keepLast);
     if (threads != null) b.getClusterBuilder().setThreads(threads);
     if (backend != null) b.getClusterBuilder().setBackend(backend);
+    if (device != null) b.getClusterBuilder().setDevice(device);
     if (heartbeatMs != null) b.getClusterBuilder().setHeartbeatMs(heartbeatMs);
     if (failureTimeoutMs != null) b.getClusterBuilder().setFailureTimeoutMs(failureTimeoutMs);
     if (workers != null) b.getClusterBuilder().setWorkers(workers);

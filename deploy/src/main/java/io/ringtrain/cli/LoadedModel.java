@@ -16,14 +16,19 @@ import org.apache.hadoop.fs.Path;
 record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements AutoCloseable {
   /** {@code dir} is a checkpoint directory, or a run directory (its newest intact checkpoint). */
   static LoadedModel load(String dir, int threads) throws IOException {
+    return load(dir, threads, new BackendOptions());
+  }
+
+  /** As {@link #load(String, int)}, on the backend the options choose (java when they choose none). */
+  static LoadedModel load(String dir, int threads, BackendOptions backendOptions) throws IOException {
     Configuration conf = FileSystems.configuration();
     Path p = new Path(dir);
     FileSystem fs = p.getFileSystem(conf);
     Checkpoints.Loaded c = fs.exists(new Path(p, Checkpoints.MANIFEST)) ? Checkpoints.load(fs, p)
         : ResumeCommand.newestIntact(fs, p);
     JobSpec spec = c.manifest().getSpec();
-    Backend backend = Backends.create(spec.getCluster().toBuilder().setBackend("java").setThreads(threads).build(),
-        System.err);
+    Backend backend = Backends.create(
+        backendOptions.apply(spec.getCluster().toBuilder().setBackend("java").setThreads(threads).build()), System.err);
     GptModel model = new GptModel(Trainer.config(spec.getModel()), backend);
     float[] params = c.tensors().get("params");
     if (params == null || params.length != model.params().length) {
@@ -31,6 +36,7 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
       throw new IllegalArgumentException(c.dir() + " does not hold this model's " + model.params().length + " parameters");
     }
     System.arraycopy(params, 0, model.params(), 0, params.length);
+    model.paramsWritten();
     return new LoadedModel(spec, model, backend);
   }
 

@@ -9,6 +9,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -27,6 +28,8 @@ public final class ResumeCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Compute threads (default: the run's; others change the last bits).")
   Integer threads;
 
+  @Mixin BackendOptions backendOptions;
+
   @Override
   public Integer call() throws Exception {
     Configuration conf = FileSystems.configuration();
@@ -35,6 +38,7 @@ public final class ResumeCommand implements Callable<Integer> {
     Checkpoints.Loaded ckpt = newestIntact(fs, run);
     JobSpec spec = ckpt.manifest().getSpec().toBuilder().setOut(runDir).build();
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
+    spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();
     return LocalRun.run(spec, ckpt, System.out);
   }
 

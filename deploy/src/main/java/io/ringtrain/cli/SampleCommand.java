@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ringtrain sample}: text from a checkpoint, with temperature and top-k. */
@@ -43,12 +44,14 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "Compute threads (default: all cores).")
   int threads;
 
+  @Mixin BackendOptions backendOptions;
+
   @Override
   public Integer call() throws Exception {
     if (temperature < 0 || topK < 0 || maxTokens < 0) {
       throw new IllegalArgumentException("--temperature, --top-k and --max-tokens must be >= 0");
     }
-    try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors())) {
+    try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), backendOptions)) {
       String tok = tokenizer != null ? tokenizer : m.spec().getData().getTokenizer();
       if (tok.isEmpty()) throw new IllegalArgumentException("the job names no tokenizer: pass --tokenizer FILE");
       ByteLevelBpe bpe = loadTokenizer(tok);
@@ -63,12 +66,11 @@ public final class SampleCommand implements Callable<Integer> {
       GptModel model = m.model();
       int block = model.config().blockSize();
       int vocab = model.config().vocabSize();
-      int padded = model.config().paddedVocabSize();
       for (int i = 0; i < maxTokens; i++) {
         int from = Math.max(0, n - block);
         int len = n - from;
         model.forward(Arrays.copyOfRange(ids, from, n), null, 1, len);
-        int next = pick(model.logits(), (len - 1) * padded, vocab, rng);
+        int next = pick(model.logitsRow(len - 1), 0, vocab, rng);
         if (next == bpe.endOfText()) break;
         ids[n++] = next;
         out.write(bpe.tokenBytes(next));

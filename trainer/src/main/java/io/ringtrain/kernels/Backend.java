@@ -16,6 +16,39 @@ public interface Backend extends AutoCloseable {
 
   int threads();
 
+  // ---- residency: where the newest copy of an array lives ------------------------------------
+  // A device backend keeps arrays on the device across calls. The host tells it when it changed
+  // an array (upload before the next use) and when it is about to read one (copy the device's
+  // results back now if they are newer). The Java backend computes on the host arrays themselves
+  // and ignores both.
+
+  /** The host changed {@code a}: a device copy must be refreshed before its next use. */
+  default void hostWrote(float[] a) {}
+
+  /** The host changed {@code a}: a device copy must be refreshed before its next use. */
+  default void hostWrote(int[] a) {}
+
+  /** The host is about to read {@code a}: make the host copy current. */
+  default void hostReads(float[] a) {}
+
+  /**
+   * True when the arrays live on a device between calls, so that the host must use the hooks
+   * above; the Java backend computes on the host arrays themselves.
+   */
+  default boolean onDevice() {
+    return false;
+  }
+
+  /** A short human-readable name of what computes ("java, 2 threads", an OpenCL device). */
+  default String describe() {
+    return "java, " + threads() + " threads";
+  }
+
+  /** x[off, off+n) = 0, where the data lives. */
+  default void zero(float[] x, int off, int n) {
+    java.util.Arrays.fill(x, off, off + n, 0f);
+  }
+
   // ---- encoder: token + position embeddings -------------------------------------------------
 
   /** out[b,t,:] = wte[inp[b,t],:] + wpe[t,:]. */

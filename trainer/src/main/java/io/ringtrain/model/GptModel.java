@@ -10,9 +10,12 @@ import java.util.function.IntConsumer;
  * LayerNorm and an LM head tied to the token embedding.
  *
  * <p>Parameters and gradients are two flat float[]s of the same {@link ParameterLayout}.
- * Activations are allocated once for the largest (B, T) seen and reused. The backward pass needs
+ * Activations and activation gradients are one float[] arena (llm.c style, named offsets),
+ * allocated once for the largest (B, T) seen and reused; the model keeps its own copies of the
+ * tokens and one small array of per-row losses and softmax statistics. The backward pass needs
  * only one set of activation-gradient buffers, shared by all layers, and computes the logits'
- * gradient in place over the logits.
+ * gradient in place over the logits. The host touches these arrays only through the backend's
+ * residency hooks, so a device backend can keep them on the device.
  *
  * <p>Not thread-safe: one training thread drives a model and its backend.
  */
@@ -30,41 +33,46 @@ public final class GptModel {
   private int capT;
   private int curB;
   private int curT;
-  private int[] inputs;
-  private int[] targets;
+  private boolean hasTargets;
   private boolean backwardReady;
+  // The model's own copies of the last forward's tokens (B*T each, capacity capB*capT).
+  private int[] inputs = new int[0];
+  private int[] targets = new int[0];
 
-  // Activations saved for backward, per layer where they are per layer (llm.c's names).
-  private float[] encoded;
-  private float[][] ln1;
-  private float[][] ln1Mean;
-  private float[][] ln1Rstd;
-  private float[][] qkv;
-  private float[][] atty;
-  private float[][] att;
-  private float[][] residual2;
-  private float[][] ln2;
-  private float[][] ln2Mean;
-  private float[][] ln2Rstd;
-  private float[][] fch;
-  private float[][] fchGelu;
-  private float[][] residual3;
-  private float[] lnf;
-  private float[] lnfMean;
-  private float[] lnfRstd;
-  private float[] logits;
-  private float[] losses;
-  private float[] ceStats;
+  // All activations and activation gradients live in one arena, llm.c style, at these offsets
+  // (per layer where they are per layer, llm.c's names). One array lets a device backend keep
+  // the whole forward/backward state in one buffer.
+  private float[] work = new float[0];
+  private int encoded;
+  private int[] ln1;
+  private int[] ln1Mean;
+  private int[] ln1Rstd;
+  private int[] qkv;
+  private int[] atty;
+  private int[] att;
+  private int[] residual2;
+  private int[] ln2;
+  private int[] ln2Mean;
+  private int[] ln2Rstd;
+  private int[] fch;
+  private int[] fchGelu;
+  private int[] residual3;
+  private int lnf;
+  private int lnfMean;
+  private int lnfRstd;
+  private int logits;
   // The projections' outputs are only added to the residual stream: one scratch suffices.
-  private float[] proj;
-
+  private int proj;
   // Gradients of activations, shared across layers.
-  private float[] dresidual;
-  private float[] dln;
-  private float[] datty;
-  private float[] dqkv;
-  private float[] dfch;
-  private float[] dfchGelu;
+  private int dresidual;
+  private int dln;
+  private int datty;
+  private int dqkv;
+  private int dfch;
+  private int dfchGelu;
+  // Loss per row [0, capB*capT), then the softmax stats (max, sum) per row.
+  private float[] lossStats = new float[0];
+  private int statsOff;
 
   /** A model whose parameters are all zero; call {@link #initialize(Rng)} or load weights. */
   public GptModel(GptConfig config, Backend backend) {
@@ -123,17 +131,33 @@ public final class GptModel {
         Arrays.fill(params, t.offset(), t.end(), 1f);
       }
     }
+    backend.hostWrote(params);
     zeroGrad();
   }
 
+  /** Zeroes the gradients where they live (on the device for a device backend). */
   public void zeroGrad() {
-    Arrays.fill(grads, 0f);
+    backend.zero(grads, 0, grads.length);
+  }
+
+  /**
+   * Tells the backend that the caller changed {@link #params()} on the host (loaded weights,
+   * restored a checkpoint): a device copy is refreshed before the next kernel.
+   */
+  public void paramsWritten() {
+    backend.hostWrote(params);
+  }
+
+  /** Makes {@link #params()} current on the host (a device backend copies them back). */
+  public float[] hostParams() {
+    backend.hostReads(params);
+    return params;
   }
 
   /**
    * Runs the model on inputs (B x T token ids). With targets (B x T), returns the mean
    * cross-entropy loss and prepares {@link #backward()}; with null targets, returns NaN and only
-   * the logits are computed. The arrays are read again by backward: don't change them in between.
+   * the logits are computed. The tokens are copied: the caller may reuse its arrays.
    */
   public float forward(int[] inputs, int[] targets, int B, int T) {
     if (B <= 0 || T <= 0 || T > config.blockSize()) {
@@ -147,45 +171,54 @@ public final class GptModel {
     ensureCapacity(B, T);
     this.curB = B;
     this.curT = T;
-    this.inputs = inputs;
-    this.targets = targets;
+    System.arraycopy(inputs, 0, this.inputs, 0, B * T);
+    backend.hostWrote(this.inputs);
+    hasTargets = targets != null;
+    if (hasTargets) {
+      System.arraycopy(targets, 0, this.targets, 0, B * T);
+      backend.hostWrote(this.targets);
+    }
+    float[] w = work;
     int C = config.nEmbd();
     int NH = config.nHead();
     int Vp = config.paddedVocabSize();
     int BT = B * T;
     Backend be = backend;
 
-    be.encoderForward(encoded, 0, inputs, params, layout.wte(), params, layout.wpe(), B, T, C);
-    float[] residual = encoded;
+    be.encoderForward(w, encoded, this.inputs, params, layout.wte(), params, layout.wpe(), B, T,
+        C);
+    int residual = encoded;
     for (int l = 0; l < config.nLayer(); l++) {
       ParameterLayout.Layer p = layout.layer(l);
-      be.layernormForward(ln1[l], 0, ln1Mean[l], 0, ln1Rstd[l], 0, residual, 0, params, p.ln1w(),
+      be.layernormForward(w, ln1[l], w, ln1Mean[l], w, ln1Rstd[l], w, residual, params, p.ln1w(),
           params, p.ln1b(), BT, C);
-      be.matmulForward(qkv[l], 0, ln1[l], 0, params, p.qkvw(), params, p.qkvb(), BT, C, 3 * C);
-      be.attentionForward(atty[l], 0, att[l], 0, qkv[l], 0, B, T, C, NH);
-      be.matmulForward(proj, 0, atty[l], 0, params, p.attprojw(), params, p.attprojb(), BT, C, C);
-      be.residualForward(residual2[l], 0, residual, 0, proj, 0, BT * C);
-      be.layernormForward(ln2[l], 0, ln2Mean[l], 0, ln2Rstd[l], 0, residual2[l], 0, params,
+      be.matmulForward(w, qkv[l], w, ln1[l], params, p.qkvw(), params, p.qkvb(), BT, C, 3 * C);
+      be.attentionForward(w, atty[l], w, att[l], w, qkv[l], B, T, C, NH);
+      be.matmulForward(w, proj, w, atty[l], params, p.attprojw(), params, p.attprojb(), BT, C, C);
+      be.residualForward(w, residual2[l], w, residual, w, proj, BT * C);
+      be.layernormForward(w, ln2[l], w, ln2Mean[l], w, ln2Rstd[l], w, residual2[l], params,
           p.ln2w(), params, p.ln2b(), BT, C);
-      be.matmulForward(fch[l], 0, ln2[l], 0, params, p.fcw(), params, p.fcb(), BT, C, 4 * C);
-      be.geluForward(fchGelu[l], 0, fch[l], 0, BT * 4 * C);
-      be.matmulForward(proj, 0, fchGelu[l], 0, params, p.fcprojw(), params, p.fcprojb(), BT,
+      be.matmulForward(w, fch[l], w, ln2[l], params, p.fcw(), params, p.fcb(), BT, C, 4 * C);
+      be.geluForward(w, fchGelu[l], w, fch[l], BT * 4 * C);
+      be.matmulForward(w, proj, w, fchGelu[l], params, p.fcprojw(), params, p.fcprojb(), BT,
           4 * C, C);
-      be.residualForward(residual3[l], 0, residual2[l], 0, proj, 0, BT * C);
+      be.residualForward(w, residual3[l], w, residual2[l], w, proj, BT * C);
       residual = residual3[l];
     }
-    be.layernormForward(lnf, 0, lnfMean, 0, lnfRstd, 0, residual, 0, params, layout.lnfw(),
+    be.layernormForward(w, lnf, w, lnfMean, w, lnfRstd, w, residual, params, layout.lnfw(),
         params, layout.lnfb(), BT, C);
-    be.matmulForward(logits, 0, lnf, 0, params, layout.wte(), null, 0, BT, C, Vp);
+    be.matmulForward(w, logits, w, lnf, params, layout.wte(), null, 0, BT, C, Vp);
 
-    if (targets == null) {
+    if (!hasTargets) {
       backwardReady = false;
       return Float.NaN;
     }
-    be.crossEntropyForward(losses, 0, ceStats, 0, logits, 0, targets, BT, config.vocabSize(), Vp);
+    be.crossEntropyForward(lossStats, 0, lossStats, statsOff, w, logits, this.targets, BT,
+        config.vocabSize(), Vp);
+    be.hostReads(lossStats);
     double sum = 0;
     for (int i = 0; i < BT; i++) {
-      sum += losses[i];
+      sum += lossStats[i];
     }
     backwardReady = true;
     return (float) (sum / BT);
@@ -221,51 +254,72 @@ public final class GptModel {
     int nl = config.nLayer();
     Backend be = backend;
 
+    float[] w = work;
+
     // The loss is a mean over B*T positions.
-    be.crossEntropyBackward(logits, 0, logits, 0, ceStats, 0, targets, 1f / BT, BT, V, Vp);
-    be.matmulBackward(dln, 0, grads, layout.wte(), null, 0, logits, 0, lnf, 0, params,
+    be.crossEntropyBackward(w, logits, w, logits, lossStats, statsOff, targets, 1f / BT, BT, V,
+        Vp);
+    be.matmulBackward(w, dln, grads, layout.wte(), null, 0, w, logits, w, lnf, params,
         layout.wte(), BT, C, Vp);
-    Arrays.fill(dresidual, 0, BT * C, 0f);
-    be.layernormBackward(dresidual, 0, grads, layout.lnfw(), grads, layout.lnfb(), dln, 0,
-        residual3[nl - 1], 0, params, layout.lnfw(), lnfMean, 0, lnfRstd, 0, BT, C);
+    be.zero(w, dresidual, BT * C);
+    be.layernormBackward(w, dresidual, grads, layout.lnfw(), grads, layout.lnfb(), w, dln,
+        w, residual3[nl - 1], params, layout.lnfw(), w, lnfMean, w, lnfRstd, BT, C);
     segmentDone.accept(nl + 1);
 
     // dresidual holds the gradient of the residual stream; each block's two additions pass it
     // through unchanged and the LayerNorm branches add to it.
     for (int l = nl - 1; l >= 0; l--) {
       ParameterLayout.Layer p = layout.layer(l);
-      float[] residual = l == 0 ? encoded : residual3[l - 1];
-      be.matmulBackward(dfchGelu, 0, grads, p.fcprojw(), grads, p.fcprojb(), dresidual, 0,
-          fchGelu[l], 0, params, p.fcprojw(), BT, 4 * C, C);
-      be.geluBackward(dfch, 0, fch[l], 0, dfchGelu, 0, BT * 4 * C);
-      be.matmulBackward(dln, 0, grads, p.fcw(), grads, p.fcb(), dfch, 0, ln2[l], 0, params,
+      int residual = l == 0 ? encoded : residual3[l - 1];
+      be.matmulBackward(w, dfchGelu, grads, p.fcprojw(), grads, p.fcprojb(), w, dresidual,
+          w, fchGelu[l], params, p.fcprojw(), BT, 4 * C, C);
+      be.geluBackward(w, dfch, w, fch[l], w, dfchGelu, BT * 4 * C);
+      be.matmulBackward(w, dln, grads, p.fcw(), grads, p.fcb(), w, dfch, w, ln2[l], params,
           p.fcw(), BT, C, 4 * C);
-      be.layernormBackward(dresidual, 0, grads, p.ln2w(), grads, p.ln2b(), dln, 0, residual2[l],
-          0, params, p.ln2w(), ln2Mean[l], 0, ln2Rstd[l], 0, BT, C);
-      be.matmulBackward(datty, 0, grads, p.attprojw(), grads, p.attprojb(), dresidual, 0,
-          atty[l], 0, params, p.attprojw(), BT, C, C);
-      be.attentionBackward(dqkv, 0, datty, 0, qkv[l], 0, att[l], 0, B, T, C, NH);
-      be.matmulBackward(dln, 0, grads, p.qkvw(), grads, p.qkvb(), dqkv, 0, ln1[l], 0, params,
+      be.layernormBackward(w, dresidual, grads, p.ln2w(), grads, p.ln2b(), w, dln, w,
+          residual2[l], params, p.ln2w(), w, ln2Mean[l], w, ln2Rstd[l], BT, C);
+      be.matmulBackward(w, datty, grads, p.attprojw(), grads, p.attprojb(), w, dresidual, w,
+          atty[l], params, p.attprojw(), BT, C, C);
+      be.attentionBackward(w, dqkv, w, datty, w, qkv[l], w, att[l], B, T, C, NH);
+      be.matmulBackward(w, dln, grads, p.qkvw(), grads, p.qkvb(), w, dqkv, w, ln1[l], params,
           p.qkvw(), BT, C, 3 * C);
-      be.layernormBackward(dresidual, 0, grads, p.ln1w(), grads, p.ln1b(), dln, 0, residual, 0,
-          params, p.ln1w(), ln1Mean[l], 0, ln1Rstd[l], 0, BT, C);
+      be.layernormBackward(w, dresidual, grads, p.ln1w(), grads, p.ln1b(), w, dln, w, residual,
+          params, p.ln1w(), w, ln1Mean[l], w, ln1Rstd[l], BT, C);
       segmentDone.accept(l + 1);
     }
-    be.encoderBackward(grads, layout.wte(), grads, layout.wpe(), dresidual, 0, inputs, B, T, C);
+    be.encoderBackward(grads, layout.wte(), grads, layout.wpe(), w, dresidual, inputs, B, T, C);
     segmentDone.accept(0);
   }
 
   /**
-   * Logits of the last forward, (B*T) x paddedVocabSize row-major; the padding columns are not
-   * part of the distribution. Overwritten by backward.
+   * A copy of the last forward's logits, (B*T) x paddedVocabSize row-major; the padding columns
+   * are not part of the distribution. Overwritten by backward.
    */
   public float[] logits() {
-    return logits;
+    int n = curB * curT * config.paddedVocabSize();
+    backend.hostReads(work);
+    return Arrays.copyOfRange(work, logits, logits + n);
   }
 
-  /** Loss per position of the last forward with targets. */
+  /** A copy of row {@code row} (b*T + t) of the last forward's logits: paddedVocabSize floats. */
+  public float[] logitsRow(int row) {
+    if (row < 0 || row >= curB * curT) {
+      throw new IndexOutOfBoundsException("row " + row + " of " + curB * curT);
+    }
+    int vp = config.paddedVocabSize();
+    backend.hostReads(work);
+    return Arrays.copyOfRange(work, logits + row * vp, logits + (row + 1) * vp);
+  }
+
+  /** A copy of the loss per position of the last forward with targets (B*T floats). */
   public float[] losses() {
-    return losses;
+    backend.hostReads(lossStats);
+    return Arrays.copyOf(lossStats, curB * curT);
+  }
+
+  /** The activation arena (for tests and tools): floats, wherever the backend left them. */
+  public float[] workArena() {
+    return work;
   }
 
   private void checkTokens(String what, int[] tokens, int n) {
@@ -284,38 +338,68 @@ public final class GptModel {
     if (B <= capB && T <= capT) {
       return;
     }
-    capB = Math.max(B, capB);
-    capT = Math.max(T, capT);
+    int newB = Math.max(B, capB);
+    int newT = Math.max(T, capT);
     int nl = config.nLayer();
-    int C = config.nEmbd();
-    int bt = capB * capT;
-    int btc = bt * C;
-    encoded = new float[btc];
-    ln1 = new float[nl][btc];
-    ln1Mean = new float[nl][bt];
-    ln1Rstd = new float[nl][bt];
-    qkv = new float[nl][3 * btc];
-    atty = new float[nl][btc];
-    att = new float[nl][capB * config.nHead() * capT * capT];
-    residual2 = new float[nl][btc];
-    ln2 = new float[nl][btc];
-    ln2Mean = new float[nl][bt];
-    ln2Rstd = new float[nl][bt];
-    fch = new float[nl][4 * btc];
-    fchGelu = new float[nl][4 * btc];
-    residual3 = new float[nl][btc];
-    lnf = new float[btc];
-    lnfMean = new float[bt];
-    lnfRstd = new float[bt];
-    logits = new float[Math.multiplyExact(bt, config.paddedVocabSize())];
-    losses = new float[bt];
-    ceStats = new float[2 * bt];
-    proj = new float[btc];
-    dresidual = new float[btc];
-    dln = new float[btc];
-    datty = new float[btc];
-    dqkv = new float[3 * btc];
-    dfch = new float[4 * btc];
-    dfchGelu = new float[4 * btc];
+    long bt = (long) newB * newT;
+    long btc = bt * config.nEmbd();
+    long attSize = (long) newB * config.nHead() * newT * newT;
+    Arena a = new Arena();
+    encoded = a.take(btc);
+    ln1 = a.perLayer(nl, btc);
+    ln1Mean = a.perLayer(nl, bt);
+    ln1Rstd = a.perLayer(nl, bt);
+    qkv = a.perLayer(nl, 3 * btc);
+    atty = a.perLayer(nl, btc);
+    att = a.perLayer(nl, attSize);
+    residual2 = a.perLayer(nl, btc);
+    ln2 = a.perLayer(nl, btc);
+    ln2Mean = a.perLayer(nl, bt);
+    ln2Rstd = a.perLayer(nl, bt);
+    fch = a.perLayer(nl, 4 * btc);
+    fchGelu = a.perLayer(nl, 4 * btc);
+    residual3 = a.perLayer(nl, btc);
+    lnf = a.take(btc);
+    lnfMean = a.take(bt);
+    lnfRstd = a.take(bt);
+    logits = a.take(bt * config.paddedVocabSize());
+    proj = a.take(btc);
+    dresidual = a.take(btc);
+    dln = a.take(btc);
+    datty = a.take(btc);
+    dqkv = a.take(3 * btc);
+    dfch = a.take(4 * btc);
+    dfchGelu = a.take(4 * btc);
+    if (a.size > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("activations for B=" + newB + " T=" + newT + " need "
+          + a.size + " floats, more than one Java array holds (" + (Integer.MAX_VALUE - 8)
+          + "): use a smaller batch or block size");
+    }
+    capB = newB;
+    capT = newT;
+    work = new float[(int) a.size];
+    lossStats = new float[(int) (3 * bt)];
+    statsOff = (int) bt;
+    inputs = new int[(int) bt];
+    targets = new int[(int) bt];
+  }
+
+  /** Hands out consecutive offsets; sizes in long so that an overflow is caught, not wrapped. */
+  private static final class Arena {
+    long size;
+
+    int take(long n) {
+      long at = size;
+      size += n;
+      return (int) Math.min(at, Integer.MAX_VALUE);
+    }
+
+    int[] perLayer(int nl, long n) {
+      int[] offs = new int[nl];
+      for (int l = 0; l < nl; l++) {
+        offs[l] = take(n);
+      }
+      return offs;
+    }
   }
 }

@@ -54,6 +54,7 @@ public final class Trainer {
   private final int[] targets;
   private final byte[] initRngState;
   private long step;
+  private float[] ringBuf;
 
   /**
    * A rank of a fresh run (parameters from the spec's seed), or of a resumed one when
@@ -84,6 +85,13 @@ public final class Trainer {
     this.inputs = new int[batch * seqLen];
     this.targets = new int[batch * seqLen];
     if (resumeFrom != null) restore(resumeFrom);
+  }
+
+  private float[] ringBuffer(int n) {
+    if (ringBuf == null || ringBuf.length != n) {
+      ringBuf = new float[n];
+    }
+    return ringBuf;
   }
 
   public static GptConfig config(ModelSpec m) {
@@ -133,12 +141,22 @@ public final class Trainer {
     int accum = spec.getSchedule().getGradAccum();
     model.zeroGrad();
     double loss = 0;
+    Backend be = model.backend();
     float[] grads = model.grads();
     ParameterLayout layout = model.layout();
+    // With a device backend the ring works on a host copy: each finished segment is copied out
+    // of the (whole-array) download, so later downloads never overwrite reduced segments.
+    boolean staged = collective.world() > 1 && be.onDevice();
+    float[] ringBuf = staged ? ringBuffer(grads.length) : grads;
     IntConsumer startAllReduce = segment -> {
       int from = layout.segmentStart(segment);
+      int len = layout.segmentEnd(segment) - from;
+      if (staged) {
+        be.hostReads(grads);
+        System.arraycopy(grads, from, ringBuf, from, len);
+      }
       try {
-        collective.allReduceSum(step, segment, grads, from, layout.segmentEnd(segment) - from);
+        collective.allReduceSum(step, segment, ringBuf, from, len);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -152,8 +170,11 @@ public final class Trainer {
     loss /= accum;
     long t1 = System.nanoTime();
     collective.await(step);
+    if (staged) {
+      System.arraycopy(ringBuf, 0, grads, 0, grads.length);
+      be.hostWrote(grads);
+    }
     long t2 = System.nanoTime();
-    Backend be = model.backend();
     be.scale(grads, 0, grads.length, 1f / (accum * collective.world()));
     double clip = spec.getOptimizer().getGradClip();
     double norm = clip > 0 ? GradClip.clip(be, grads, clip) : GradClip.norm(be, grads, 0, grads.length);
@@ -167,7 +188,7 @@ public final class Trainer {
     step++;
     long t3 = System.nanoTime();
     return new StepResult(step, plan.steps(), loss, lr, norm, (long) accum * batch * seqLen, tokensSeen(),
-        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, java.util.Arrays.hashCode(model.params()));
+        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, java.util.Arrays.hashCode(model.hostParams()));
   }
 
   /**
@@ -194,7 +215,10 @@ public final class Trainer {
         .setTokensSeen(tokensSeen()).setCursor(loader.cursor()).setRngState(ByteString.copyFrom(initRngState))
         .build();
     Map<String, float[]> tensors = new LinkedHashMap<>();
-    tensors.put("params", model.params());
+    Backend be = model.backend();
+    be.hostReads(adamw.m());
+    be.hostReads(adamw.v());
+    tensors.put("params", model.hostParams());
     tensors.put("adam_m", adamw.m());
     tensors.put("adam_v", adamw.v());
     Path dir = Checkpoints.write(fs, runDir, manifest, tensors);
@@ -212,6 +236,9 @@ public final class Trainer {
     copy(c, "params", model.params());
     copy(c, "adam_m", adamw.m());
     copy(c, "adam_v", adamw.v());
+    model.paramsWritten();
+    model.backend().hostWrote(adamw.m());
+    model.backend().hostWrote(adamw.v());
     step = c.manifest().getStep();
     adamw.setStepCount(step);
     loader.restore(c.manifest().getCursor());
