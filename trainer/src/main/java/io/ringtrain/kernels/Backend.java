@@ -99,7 +99,7 @@ public interface Backend extends AutoCloseable {
 
   void geluForward(float[] out, int outOff, float[] inp, int inpOff, int n);
 
-  /** dinp (overwritten) = gelu'(inp) * dout. */
+  /** dinp (overwritten) = gelu'(inp) * dout; dinp overlaps neither inp nor dout. */
   void geluBackward(float[] dinp, int dinpOff, float[] inp, int inpOff, float[] dout, int doutOff,
       int n);
 

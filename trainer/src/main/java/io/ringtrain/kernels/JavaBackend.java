@@ -22,6 +22,8 @@ public final class JavaBackend implements Backend {
   // sumOfSquares: fixed chunks (one per task), summed in double, then the chunk totals in order.
   private static final int SUMSQ_CHUNK = 1 << 16;
   private static final int SUMSQ_BLOCK = 16 * 64;
+  // GELU backward works through blocks this long (floats), small enough to stay in L1.
+  private static final int GELU_BLOCK = 1024;
 
   private final WorkerPool pool;
   private final Sgemm sgemm;
@@ -430,14 +432,25 @@ public final class JavaBackend implements Backend {
       int i = i0;
       // d/dx 0.5 x (1 + tanh(u)), u = s (x + 0.044715 x^3):
       // 0.5 (1 + tanh u) + 0.5 x sech^2(u) s (1 + 3 * 0.044715 x^2)
-      for (; i + L <= i1; i += L) {
-        FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
-        FloatVector x2 = x.mul(x);
-        FloatVector th = VecMath.tanh(x.add(x2.mul(x).mul(0.044715f)).mul(GELU_SCALE));
-        FloatVector sech2 = th.mul(th).neg().add(1f);
-        FloatVector local = th.add(1f).mul(0.5f)
-            .add(x.mul(0.5f).mul(sech2).mul(GELU_SCALE).mul(x2.mul(3f * 0.044715f).add(1f)));
-        local.mul(FloatVector.fromArray(S, dout, doutOff + i)).intoArray(dinp, dinpOff + i);
+      // Two loops per block, tanh(u) parked in dinp: as one loop body C2 gave up on intrinsifying
+      // its last multiply inside the training step (a profile showed the slow generic path).
+      for (int blockEnd; i + L <= i1; ) {
+        blockEnd = i + Math.min(GELU_BLOCK, (i1 - i) / L * L);
+        for (int j = i; j < blockEnd; j += L) {
+          FloatVector x = FloatVector.fromArray(S, inp, inpOff + j);
+          VecMath.tanh(x.add(x.mul(x).mul(x).mul(0.044715f)).mul(GELU_SCALE))
+              .intoArray(dinp, dinpOff + j);
+        }
+        for (int j = i; j < blockEnd; j += L) {
+          FloatVector x = FloatVector.fromArray(S, inp, inpOff + j);
+          FloatVector x2 = x.mul(x);
+          FloatVector th = FloatVector.fromArray(S, dinp, dinpOff + j);
+          FloatVector sech2 = th.mul(th).neg().add(1f);
+          FloatVector local = th.add(1f).mul(0.5f)
+              .add(x.mul(0.5f).mul(sech2).mul(GELU_SCALE).mul(x2.mul(3f * 0.044715f).add(1f)));
+          local.mul(FloatVector.fromArray(S, dout, doutOff + j)).intoArray(dinp, dinpOff + j);
+        }
+        i = blockEnd;
       }
       // The same operations in the same order as the vector loop.
       for (; i < i1; i++) {
