@@ -29,7 +29,7 @@ LARGE=0
 LARGE_THREADS="2"
 STEPS=10
 LARGE_STEPS=10
-WARMUP=3 # ringtrain's TrainStepBench warms up 3 steps; PyTorch gets the same
+WARMUP=3 # and at least 10 s on both sides: ringtrain's JIT compiles the kernels in the first seconds
 
 while [[ $# -gt 0 ]]; do
   case "$1" in

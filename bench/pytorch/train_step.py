@@ -154,6 +154,9 @@ def main(argv=None):
                     help="intra-op threads (default: all cores; torch alone would use 1 here)")
     ap.add_argument("--steps", type=int, default=10, help="timed steps (default 10)")
     ap.add_argument("--warmup", type=int, default=3, help="discarded warm-up steps (default 3)")
+    ap.add_argument("--warmup-seconds", type=float, default=10.0,
+                    help="keep warming up until this much time has passed too (default 10, as "
+                         "ringtrain's bench train, whose JIT needs it)")
     ap.add_argument("--peak-flops", type=float, default=DEFAULT_PEAK_FLOPS)
     ap.add_argument("--no-clip", action="store_true", help="leave out gradient clipping")
     ap.add_argument("--seed", type=int, default=1234)
@@ -173,20 +176,26 @@ def main(argv=None):
     idx = torch.randint(0, vocab, (batch, context))
     targets = torch.randint(0, vocab, (batch, context))
 
-    times = []
-    loss = float("nan")
-    for i in range(args.warmup + args.steps):
-        t0 = time.perf_counter()
+    def step():
         opt.zero_grad(set_to_none=True)
         out = model(idx, targets)
         out.backward()
         if not args.no_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        dt = time.perf_counter() - t0
-        loss = out.item()
-        if i >= args.warmup:
-            times.append(dt)
+        return out.item()
+
+    # Warm up for --warmup steps and at least --warmup-seconds, as ringtrain's bench does.
+    warm_start = time.perf_counter()
+    warmed = 0
+    while warmed < args.warmup or time.perf_counter() - warm_start < args.warmup_seconds:
+        step()
+        warmed += 1
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        loss = step()
+        times.append(time.perf_counter() - t0)
 
     median = statistics.median(times)
     n_params = sum(p.numel() for p in model.parameters())  # tied weight counted once

@@ -24,6 +24,7 @@ public final class TrainStepBench {
   /** Default peak: 245 GFLOP/s, about OpenBLAS sgemm on this machine's two cores. */
   public static final double DEFAULT_PEAK_FLOPS = 245e9;
   private static final int WARMUP_STEPS = 3;
+  private static final double WARMUP_SECONDS = 10;
 
   /** A benchmark model: the GPT shape plus the batch it is timed with. */
   public record Shape(String name, int nLayer, int nHead, int nEmbd, int context, int batch,
@@ -118,21 +119,19 @@ public final class TrainStepBench {
       AdamW opt = AdamW.gpt2(gpt.layout());
       long[] nanos = new long[steps];
       float loss = Float.NaN;
-      for (int i = 0; i < WARMUP_STEPS + steps; i++) {
-        if (i == WARMUP_STEPS && cl != null) {
-          transferStart = cl.transferMillis();
-        }
+      // Warm up for WARMUP_STEPS steps and at least WARMUP_SECONDS: the JIT compiles the kernels
+      // in the first seconds, longer than 3 steps of S take.
+      long warmStart = System.nanoTime();
+      for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warmStart < WARMUP_SECONDS * 1e9; i++) {
+        loss = step(gpt, opt, backend, inputs, targets, b, t);
+      }
+      if (cl != null) {
+        transferStart = cl.transferMillis();
+      }
+      for (int i = 0; i < steps; i++) {
         long t0 = System.nanoTime();
-        gpt.zeroGrad();
-        loss = gpt.forward(inputs, targets, b, t);
-        gpt.backward();
-        GradClip.clip(backend, gpt.grads(), 1.0);
-        opt.step(backend, gpt.params(), gpt.grads(), 3e-4f);
-        Arrays.hashCode(gpt.hostParams()); // the trainer's per-step digest: a download on a device
-        long dt = System.nanoTime() - t0;
-        if (i >= WARMUP_STEPS) {
-          nanos[i - WARMUP_STEPS] = dt;
-        }
+        loss = step(gpt, opt, backend, inputs, targets, b, t);
+        nanos[i] = System.nanoTime() - t0;
       }
       Arrays.sort(nanos);
       double median = steps % 2 == 1 ? nanos[steps / 2]
@@ -152,6 +151,18 @@ public final class TrainStepBench {
           steps, seconds * 1e3, tokensPerSecond, flops, flops / peakFlops, peakFlops,
           loss, backend.describe(), cl == null ? 0 : cl.compileMillis(), transfer);
     }
+  }
+
+  /** One timed unit: zero grads, forward, backward, clip, AdamW and the trainer's digest. */
+  private static float step(GptModel gpt, AdamW opt, Backend backend, int[] inputs, int[] targets,
+      int b, int t) {
+    gpt.zeroGrad();
+    float loss = gpt.forward(inputs, targets, b, t);
+    gpt.backward();
+    GradClip.clip(backend, gpt.grads(), 1.0);
+    opt.step(backend, gpt.params(), gpt.grads(), 3e-4f);
+    Arrays.hashCode(gpt.hostParams()); // the trainer's per-step digest: a download on a device
+    return loss;
   }
 
   /** Arguments: model (S|M|L) [threads] [steps] [peak FLOP/s] [--json]. */
