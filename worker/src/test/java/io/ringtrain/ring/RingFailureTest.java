@@ -189,6 +189,36 @@ class RingFailureTest {
     return ((CompletableFuture<io.netty.channel.Channel>) inbound.get(peer)).join();
   }
 
+  /**
+   * A fault inside this rank's own event loop (here a null buffer slipped past the public checks;
+   * in the field, a class that failed to load) must stop the whole ring at once, not after every
+   * rank's stall timeout.
+   */
+  @Test
+  void errorStartingAnAllReduceFailsTheRingAtOnce() throws Exception {
+    int n = 2;
+    long timeoutMs = 10_000;
+    List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
+    try {
+      java.lang.reflect.Field ringField = RingPeer.class.getDeclaredField("ring");
+      ringField.setAccessible(true);
+      RingAllReduce broken = (RingAllReduce) ringField.get(peers.get(0));
+      long start = System.nanoTime();
+      CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
+      CompletableFuture<Void> f0 = broken.allReduce(0, 0, null, 0, 1000);
+      for (CompletableFuture<Void> f : List.of(f0, f1)) {
+        ExecutionException e = assertThrows(ExecutionException.class,
+            () -> f.get(timeoutMs + 2_000, TimeUnit.MILLISECONDS));
+        assertTrue(e.getCause() instanceof RingException, String.valueOf(e.getCause()));
+      }
+      assertTrue(f0.handle((v, e) -> e.getMessage()).join().contains("failed starting an all-reduce"));
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(elapsedMs < timeoutMs / 2, "took " + elapsedMs + " ms");
+    } finally {
+      Rings.closeAll(peers);
+    }
+  }
+
   @Test
   void stalledPeerIsDetectedWithinTheTimeout() throws Exception {
     int n = 3;
