@@ -86,12 +86,7 @@ class RingFailureTest {
       Thread.sleep(200);
       long start = System.nanoTime();
       peers.get(2).close();
-      for (CompletableFuture<Void> f : pending) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> f.get(timeoutMs + 2_000, TimeUnit.MILLISECONDS));
-        assertInstanceOf(RingException.class, e.getCause());
-        assertTrue(e.getCause().getMessage().contains("rank 2"), e.getCause().getMessage());
-      }
+      assertAllFail(pending, timeoutMs + 2_000, "rank 2");
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(elapsedMs < timeoutMs, "took " + elapsedMs + " ms");
       // The ring stays broken: later calls fail at once instead of hanging.
@@ -150,11 +145,7 @@ class RingFailureTest {
       long start = System.nanoTime();
       // What a crash of rank 1 looks like to rank 2: its link from rank 1 just ends.
       linkFromPrevious(peers.get(2)).close();
-      for (CompletableFuture<Void> f : pending) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> f.get(timeoutMs + 2_000, TimeUnit.MILLISECONDS));
-        assertTrue(e.getCause().getMessage().contains("rank 1"), e.getCause().getMessage());
-      }
+      assertAllFail(pending, timeoutMs + 2_000, "rank 1");
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(elapsedMs < timeoutMs, "took " + elapsedMs + " ms");
     } finally {
@@ -206,12 +197,8 @@ class RingFailureTest {
       long start = System.nanoTime();
       CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
       CompletableFuture<Void> f0 = broken.allReduce(0, 0, null, 0, 1000);
-      for (CompletableFuture<Void> f : List.of(f0, f1)) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> f.get(timeoutMs + 2_000, TimeUnit.MILLISECONDS));
-        assertTrue(e.getCause() instanceof RingException, String.valueOf(e.getCause()));
-      }
-      assertTrue(f0.handle((v, e) -> e.getMessage()).join().contains("failed starting an all-reduce"));
+      assertAllFail(List.of(f0), timeoutMs + 2_000, "failed starting an all-reduce");
+      assertAllFail(List.of(f1), timeoutMs + 2_000, "ring aborted by rank 0");
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(elapsedMs < timeoutMs / 2, "took " + elapsedMs + " ms");
     } finally {
@@ -229,12 +216,7 @@ class RingFailureTest {
       CompletableFuture<Void> f0 = peers.get(0).allReduce(0, 0, new float[1000], 0, 1000);
       CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
       // Rank 2 is alive but never starts the bucket: a stall, not a disconnect.
-      for (CompletableFuture<Void> f : List.of(f0, f1)) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> f.get(5, TimeUnit.SECONDS));
-        assertInstanceOf(RingException.class, e.getCause());
-        assertTrue(e.getCause().getMessage().contains("stalled"), e.getCause().getMessage());
-      }
+      assertAllFail(List.of(f0, f1), TimeUnit.SECONDS.toMillis(5), "stalled");
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(elapsedMs >= timeoutMs && elapsedMs < timeoutMs + 1_500, "took " + elapsedMs);
     } finally {
@@ -248,11 +230,7 @@ class RingFailureTest {
     try {
       CompletableFuture<Void> f0 = peers.get(0).allReduce(5, 0, new float[10], 0, 10);
       CompletableFuture<Void> f1 = peers.get(1).allReduce(6, 0, new float[10], 0, 10);
-      for (CompletableFuture<Void> f : List.of(f0, f1)) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> f.get(5, TimeUnit.SECONDS));
-        assertTrue(e.getCause().getMessage().contains("step mismatch"), e.getCause().getMessage());
-      }
+      assertAllFail(List.of(f0, f1), TimeUnit.SECONDS.toMillis(5), "step mismatch");
     } finally {
       Rings.closeAll(peers);
     }
@@ -264,11 +242,7 @@ class RingFailureTest {
     try {
       CompletableFuture<Void> f0 = peers.get(0).allReduce(0, 0, new float[10], 0, 10);
       CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[12], 0, 12);
-      for (CompletableFuture<Void> f : List.of(f0, f1)) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> f.get(5, TimeUnit.SECONDS));
-        assertTrue(e.getCause().getMessage().contains("bad frame"), e.getCause().getMessage());
-      }
+      assertAllFail(List.of(f0, f1), TimeUnit.SECONDS.toMillis(5), "bad frame");
     } finally {
       Rings.closeAll(peers);
     }
@@ -341,5 +315,16 @@ class RingFailureTest {
 
   private static InetSocketAddress local(int port) {
     return new InetSocketAddress("127.0.0.1", port);
+  }
+
+  /** Each future fails within waitMs with a RingException whose message contains {@code expected}. */
+  private static void assertAllFail(List<CompletableFuture<Void>> futures, long waitMs,
+      String expected) {
+    for (CompletableFuture<Void> f : futures) {
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> f.get(waitMs, TimeUnit.MILLISECONDS));
+      assertInstanceOf(RingException.class, e.getCause());
+      assertTrue(e.getCause().getMessage().contains(expected), e.getCause().getMessage());
+    }
   }
 }
