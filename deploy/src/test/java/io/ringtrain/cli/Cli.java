@@ -1,5 +1,7 @@
 package io.ringtrain.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,6 +13,8 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /** Runs {@code ringtrain} in this JVM as a user would, capturing exit code, stdout and stderr. */
@@ -26,13 +30,22 @@ final class Cli {
     return Path.of(System.getProperty("ringtrain.root", ".")).resolve(DemoCommand.CORPUS);
   }
 
-  /** Writes the demo corpus's first {@code lines} lines to {@code file}: a small corpus for tests to tokenize. */
-  static void demoCorpusHead(Path file, int lines) throws IOException {
+  /**
+   * Tokenizes the demo corpus's first {@code lines} lines (a small corpus for tests) into
+   * {@code out} with the given tokenize options; the command must succeed.
+   */
+  static void tokenizeDemoHead(Path out, int lines, String... options) throws IOException {
+    Path corpus = out.resolveSibling(out.getFileName() + "-corpus.txt");
     try (BufferedReader r = new BufferedReader(new InputStreamReader(
             new GZIPInputStream(Files.newInputStream(demoCorpus())), StandardCharsets.UTF_8));
-         OutputStream out = Files.newOutputStream(file)) {
-      for (int i = 0; i < lines; i++) out.write((r.readLine() + "\n").getBytes(StandardCharsets.UTF_8));
+         OutputStream o = Files.newOutputStream(corpus)) {
+      for (int i = 0; i < lines; i++) o.write((r.readLine() + "\n").getBytes(StandardCharsets.UTF_8));
     }
+    List<String> args = new ArrayList<>(List.of("tokenize", "--input", corpus.toString(), "--output",
+        out.toString()));
+    args.addAll(List.of(options));
+    Result r = run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.all());
   }
 
   static synchronized Result run(String... args) {

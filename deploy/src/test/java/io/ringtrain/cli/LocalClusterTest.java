@@ -22,11 +22,7 @@ class LocalClusterTest {
 
   @BeforeAll
   static void tokenize() throws Exception {
-    Path corpus = tmp.resolve("head.txt");
-    Cli.demoCorpusHead(corpus, 400);
-    Cli.Result r = Cli.run("tokenize", "--input", corpus.toString(), "--output", tmp.resolve("data").toString(),
-        "--vocab-size", "300");
-    assertEquals(0, r.code(), r.all());
+    Cli.tokenizeDemoHead(tmp.resolve("data"), 400, "--vocab-size", "300");
   }
 
   static String[] job(String command, String out, int batch, long steps, String... more) {

@@ -22,11 +22,7 @@ class OpenClCliTest {
 
   @BeforeAll
   static void data() throws Exception {
-    Path corpus = tmp.resolve("corpus.txt");
-    Cli.demoCorpusHead(corpus, 600);
-    Cli.Result r = Cli.run("tokenize", "--input", corpus.toString(), "--output",
-        tmp.resolve("data").toString(), "--vocab-size", "384", "--val-fraction", "0.1");
-    assertEquals(0, r.code(), r.all());
+    Cli.tokenizeDemoHead(tmp.resolve("data"), 600, "--vocab-size", "384", "--val-fraction", "0.1");
   }
 
   static Cli.Result train(String out, String... backend) {

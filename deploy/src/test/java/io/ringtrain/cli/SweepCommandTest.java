@@ -35,11 +35,7 @@ class SweepCommandTest {
   /** The first 400 lines of the demo corpus, with a 512-token vocabulary. */
   @BeforeAll
   static void tokenize() throws IOException {
-    Path corpus = tmp.resolve("corpus.txt");
-    Cli.demoCorpusHead(corpus, 400);
-    Cli.Result r = Cli.run("tokenize", "--input", corpus.toString(), "--output", data(), "--vocab-size", "512",
-        "--val-fraction", "0.1");
-    assertEquals(0, r.code(), r.all());
+    Cli.tokenizeDemoHead(Path.of(data()), 400, "--vocab-size", "512", "--val-fraction", "0.1");
   }
 
   static String data() {

@@ -1,5 +1,6 @@
 package io.ringtrain.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -75,14 +76,7 @@ public final class JavaBackend implements Backend {
         int o = outOff + i * C;
         int e = wteOff + inp[i] * C;
         int p = wpeOff + (i % T) * C;
-        int c = 0;
-        for (; c < S.loopBound(C); c += L) {
-          FloatVector.fromArray(S, wte, e + c).add(FloatVector.fromArray(S, wpe, p + c))
-              .intoArray(out, o + c);
-        }
-        for (; c < C; c++) {
-          out[o + c] = wte[e + c] + wpe[p + c];
-        }
+        add(out, o, wte, e, wpe, p, C);
       }
     });
   }
@@ -296,7 +290,7 @@ public final class JavaBackend implements Backend {
     scaleRow(att, row, n, scale);
     float max = max(att, row, n);
     scaleRow(att, row, n, 1f / expSubtract(att, row, n, max));
-    java.util.Arrays.fill(att, row + n, row + T, 0f);
+    Arrays.fill(att, row + n, row + T, 0f);
   }
 
   @Override
@@ -347,7 +341,7 @@ public final class JavaBackend implements Backend {
     for (; i < n; i++) {
       d[dOff + i] = (d[dOff + i] - dot) * p[pOff + i] * scale;
     }
-    java.util.Arrays.fill(d, dOff + n, dOff + T, 0f);
+    Arrays.fill(d, dOff + n, dOff + T, 0f);
   }
 
   private static void scaleRow(float[] a, int off, int n, float s) {
@@ -471,15 +465,8 @@ public final class JavaBackend implements Backend {
   public void residualForward(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff,
       int n) {
     elementwise(n, (tid, nt) -> {
-      int i1 = vectorSplit(n, tid + 1, nt);
-      int i = vectorSplit(n, tid, nt);
-      for (; i + L <= i1; i += L) {
-        FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i))
-            .intoArray(out, outOff + i);
-      }
-      for (; i < i1; i++) {
-        out[outOff + i] = a[aOff + i] + b[bOff + i];
-      }
+      int i0 = vectorSplit(n, tid, nt);
+      add(out, outOff + i0, a, aOff + i0, b, bOff + i0, vectorSplit(n, tid + 1, nt) - i0);
     });
   }
 
@@ -649,6 +636,18 @@ public final class JavaBackend implements Backend {
   }
 
   // ---- helpers --------------------------------------------------------------------------------
+
+  /** out[oo, oo+n) = a[ao, ao+n) + b[bo, bo+n). */
+  private static void add(float[] out, int oo, float[] a, int ao, float[] b, int bo, int n) {
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i))
+          .intoArray(out, oo + i);
+    }
+    for (; i < n; i++) {
+      out[oo + i] = a[ao + i] + b[bo + i];
+    }
+  }
 
   private static float sum(float[] a, int off, int n) {
     FloatVector acc = FloatVector.zero(S);

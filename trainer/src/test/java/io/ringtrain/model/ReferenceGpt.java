@@ -160,16 +160,9 @@ final class ReferenceGpt {
   private double[] layerNorm(double[] x, double[] w, double[] b, int n) {
     double[] o = new double[x.length];
     for (int r = 0; r < n; r++) {
-      double mean = 0;
-      for (int i = 0; i < c; i++) {
-        mean += x[r * c + i];
-      }
-      mean /= c;
-      double var = 0;
-      for (int i = 0; i < c; i++) {
-        var += (x[r * c + i] - mean) * (x[r * c + i] - mean);
-      }
-      double rstd = 1 / Math.sqrt(var / c + 1e-5);
+      double[] ms = meanRstd(x, r);
+      double mean = ms[0];
+      double rstd = ms[1];
       for (int i = 0; i < c; i++) {
         o[r * c + i] = (x[r * c + i] - mean) * rstd * w[i] + b[i];
       }
@@ -177,21 +170,28 @@ final class ReferenceGpt {
     return o;
   }
 
+  /** Row r's mean and 1 / sqrt(variance + 1e-5). */
+  private double[] meanRstd(double[] x, int r) {
+    double mean = 0;
+    for (int i = 0; i < c; i++) {
+      mean += x[r * c + i];
+    }
+    mean /= c;
+    double var = 0;
+    for (int i = 0; i < c; i++) {
+      var += (x[r * c + i] - mean) * (x[r * c + i] - mean);
+    }
+    return new double[] {mean, 1 / Math.sqrt(var / c + 1e-5)};
+  }
+
   /** Returns dx; accumulates dw, db. Backward of x -> xhat through the full c x c Jacobian. */
   private double[] layerNormBack(double[] dout, double[] x, double[] w, double[] dw, double[] db,
       int n) {
     double[] dx = new double[x.length];
     for (int r = 0; r < n; r++) {
-      double mean = 0;
-      for (int i = 0; i < c; i++) {
-        mean += x[r * c + i];
-      }
-      mean /= c;
-      double var = 0;
-      for (int i = 0; i < c; i++) {
-        var += (x[r * c + i] - mean) * (x[r * c + i] - mean);
-      }
-      double rstd = 1 / Math.sqrt(var / c + 1e-5);
+      double[] ms = meanRstd(x, r);
+      double mean = ms[0];
+      double rstd = ms[1];
       double[] xhat = new double[c];
       for (int i = 0; i < c; i++) {
         xhat[i] = (x[r * c + i] - mean) * rstd;
