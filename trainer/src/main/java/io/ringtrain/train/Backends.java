@@ -43,19 +43,7 @@ public final class Backends {
   private static Backend announce(OpenClBackend be, PrintStream notices) {
     notices.printf("backend %s; kernels compiled in %.1f s%n", be.describe(),
         be.compileMillis() / 1e3);
-    if (!nonMovingGc()) {
-      notices.println("warning: Aparapi hands OpenCL the addresses of Java arrays, and a garbage"
-          + " collector that moves them has corrupted the heap on PoCL (JVMs crashed later in"
-          + " tests); for anything long use --backend java, or a JVM started with"
-          + " -XX:+UnlockExperimentalVMOptions -XX:+UseEpsilonGC (see README)");
-    }
     return be;
-  }
-
-  /** True under Epsilon, the one collector that never moves an object. */
-  private static boolean nonMovingGc() {
-    return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
-        .allMatch(gc -> gc.getName().startsWith("Epsilon"));
   }
 
   private static Backend auto(ClusterSpec cluster, PrintStream notices) {

@@ -4,12 +4,10 @@ import com.aparapi.Range;
 import com.aparapi.device.OpenCLDevice;
 import io.ringtrain.kernels.Backend;
 import java.util.ArrayDeque;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -21,10 +19,23 @@ import java.util.logging.Logger;
  *
  * <p>Residency: each array a call passes is mapped, by identity, to the kernel's field for its
  * role (parameters, gradients, activation arena, losses, tokens, AdamW moments). A new array in a
- * role is bound to it and uploaded whole at the next execution; the array it replaces is first
- * copied back if the device held newer data. After a kernel the arrays it wrote are "device
- * newer"; {@link #hostReads} copies such an array back, {@link #hostWrote} uploads one the host
- * changed. Aparapi transfers whole arrays only.
+ * role is bound to it and uploaded whole at the next execution; {@link #hostWrote} uploads one the
+ * host changed. Aparapi transfers whole arrays only.
+ *
+ * <p>The host copy of every array is current after every call, because Aparapi gives OpenCL the
+ * addresses of the Java arrays, and the garbage collector may move an array between two calls.
+ * Aparapi notices a move at the next execution and makes a new buffer from the array at its new
+ * place; a buffer read before that reads the old place. So the device's results must never live
+ * only on the device between calls:
+ * <ul>
+ *   <li>On a device that computes in host memory (PoCL and other CPU drivers, checked when the
+ *       backend opens) the buffer is the Java array itself: results are in the array when the
+ *       kernel ends and move with it. Nothing is ever copied, and nothing is read through a
+ *       buffer that may be stale.</li>
+ *   <li>On a device with memory of its own (a discrete GPU) the arrays a kernel wrote are read back
+ *       right after it, so a buffer re-made from a moved array is made from current data. This
+ *       costs a transfer per kernel that a non-moving heap would not need.</li>
+ * </ul>
  *
  * <p>Deterministic: every output element is summed in a fixed order by one work-item (see
  * {@link StepKernel}).
@@ -52,15 +63,16 @@ public final class OpenClBackend implements Backend {
   private final int elemChunk;
   private final Map<Object, Role> roleOf = new IdentityHashMap<>();
   private final Map<Role, Object> bound = new EnumMap<>(Role.class);
-  private final Set<Object> deviceNewer = Collections.newSetFromMap(new IdentityHashMap<>());
   private final LogTail log = new LogTail();
   private final long compileNanos;
+  /** True when OpenCL computes in the Java arrays themselves (see the class comment). */
+  private final boolean inHostMemory;
   private long transferNanos;
   private long transferBytes;
   private long executions;
   private final long[] opNanos = new long[OP_NAMES.length];
 
-  private OpenClBackend(OpenClDevices.Info info) {
+  private OpenClBackend(OpenClDevices.Info info, boolean alwaysReadBack) {
     this.info = info;
     this.device = info.device();
     int maxWg = Math.max(1, info.maxWorkGroupSize());
@@ -94,16 +106,48 @@ public final class OpenClBackend implements Backend {
           : OpenClException.Kind.UNAVAILABLE, "OpenCL did not run on " + info.name()
           + ": Aparapi fell back to Java threads" + (tail.isEmpty() ? "" : tail));
     }
+    inHostMemory = probeHostMemory() && !alwaysReadBack;
+  }
+
+  /**
+   * Whether a kernel's result is in the Java array when the kernel ends, without a read: a sum of
+   * squares of {3} into partials, which is then looked at directly.
+   */
+  private boolean probeHostMemory() {
+    float[] probe = {3f};
+    k.work = probe;
+    k.sel = StepKernel.SEL_WORK;
+    offsets(0, 1);
+    exec(StepKernel.OP_SUMSQ, 1, elemLocal);
+    boolean shared = k.partials[0] == 9f;
+    if (!shared) {
+      k.get(k.partials);
+      if (k.partials[0] != 9f) {
+        k.dispose();
+        throw new OpenClException(OpenClException.Kind.BUILD_FAILED, "OpenCL on " + info.name()
+            + " computed 3^2 = " + k.partials[0] + log.text());
+      }
+    }
+    k.work = new float[1];
+    return shared;
   }
 
   /** Opens the device {@code wanted} names (index or name substring; empty: first GPU, else first). */
   public static OpenClBackend open(String wanted) {
-    return new OpenClBackend(OpenClDevices.choose(wanted));
+    return new OpenClBackend(OpenClDevices.choose(wanted), false);
+  }
+
+  /**
+   * Opens a device as if it had memory of its own: the arrays each kernel writes are read back
+   * after it even where the device computes in host memory. For tests of that path on PoCL.
+   */
+  static OpenClBackend openReadingBack(String wanted) {
+    return new OpenClBackend(OpenClDevices.choose(wanted), true);
   }
 
   /** Opens a device from {@link OpenClDevices#list()}. */
   public static OpenClBackend open(OpenClDevices.Info device) {
-    return new OpenClBackend(device);
+    return new OpenClBackend(device, false);
   }
 
   // ---- what tests and benchmarks read ---------------------------------------------------------
@@ -122,7 +166,15 @@ public final class OpenClBackend implements Backend {
     return compileNanos / 1e6;
   }
 
-  /** Time spent in explicit uploads and downloads (hostWrote/hostReads, rebinding, partials). */
+  /**
+   * True when the device computes in the Java arrays themselves (a CPU driver such as PoCL):
+   * nothing is copied between host and device.
+   */
+  public boolean computesInHostMemory() {
+    return inHostMemory;
+  }
+
+  /** Time spent in explicit uploads and downloads (hostWrote, results read back, partials). */
   public double transferMillis() {
     return transferNanos / 1e6;
   }
@@ -164,38 +216,36 @@ public final class OpenClBackend implements Backend {
   @Override
   public String describe() {
     return "opencl: " + info.name() + " (" + info.platform() + ", " + info.type() + ", "
-        + info.computeUnits() + " compute units)";
+        + info.computeUnits() + " compute units, " + (inHostMemory ? "computes in host memory"
+        : "results read back after each kernel") + ")";
   }
 
   // ---- residency ------------------------------------------------------------------------------
 
   @Override
   public void hostWrote(float[] a) {
-    if (roleOf.containsKey(a)) {
-      long t0 = System.nanoTime();
-      k.put(a);
-      count(t0, 4L * a.length);
-      deviceNewer.remove(a);
-    }
+    upload(a, a.length);
   }
 
   @Override
   public void hostWrote(int[] a) {
-    if (roleOf.containsKey(a)) {
+    upload(a, a.length);
+  }
+
+  /** Marks a bound array for upload at the next execution, unless the device computes in it. */
+  private void upload(Object a, int length) {
+    if (!inHostMemory && roleOf.containsKey(a)) {
       long t0 = System.nanoTime();
-      k.put(a);
-      count(t0, 4L * a.length);
+      if (a instanceof float[] f) {
+        k.put(f);
+      } else {
+        k.put((int[]) a);
+      }
+      count(t0, 4L * length);
     }
   }
 
-  @Override
-  public void hostReads(float[] a) {
-    if (deviceNewer.remove(a)) {
-      long t0 = System.nanoTime();
-      k.get(a);
-      count(t0, 4L * a.length);
-    }
-  }
+  // hostReads: nothing to do, the host copy is always current (see the class comment).
 
   private void count(long t0, long bytes) {
     transferNanos += System.nanoTime() - t0;
@@ -235,12 +285,6 @@ public final class OpenClBackend implements Backend {
           + mib(info.globalMemBytes()) + " MiB");
     }
     if (cur != null) {
-      // The old array's device results would be lost with its buffer: bring them home first.
-      if (cur instanceof float[] f && deviceNewer.remove(f)) {
-        long t0 = System.nanoTime();
-        k.get(f);
-        count(t0, 4L * f.length);
-      }
       roleOf.remove(cur);
     }
     roleOf.put(a, role);
@@ -349,10 +393,16 @@ public final class OpenClBackend implements Backend {
     }
   }
 
-  private void wrote(Object... arrays) {
-    for (Object a : arrays) {
+  /** The arrays the last kernel wrote: read back now unless the device computes in them. */
+  private void wrote(float[]... arrays) {
+    if (inHostMemory) {
+      return;
+    }
+    for (float[] a : arrays) {
       if (a != null) {
-        deviceNewer.add(a);
+        long t0 = System.nanoTime();
+        k.get(a);
+        count(t0, 4L * a.length);
       }
     }
   }
@@ -664,9 +714,7 @@ public final class OpenClBackend implements Backend {
     k.sel = sel;
     offsets(off, n);
     exec(StepKernel.OP_SUMSQ, blocks, elemLocal);
-    long t0 = System.nanoTime();
-    k.get(k.partials);
-    count(t0, 4L * k.partials.length);
+    wrote(k.partials);
     double total = 0;
     for (int b = 0; b < blocks; b++) {
       total += k.partials[b];
@@ -705,7 +753,6 @@ public final class OpenClBackend implements Backend {
 
   @Override
   public void close() {
-    // Results not yet read stay where they are: callers read what they need through hostReads.
     k.dispose();
     Logger.getLogger("com.aparapi").removeHandler(log);
   }
