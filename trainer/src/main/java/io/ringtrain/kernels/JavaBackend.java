@@ -239,21 +239,10 @@ public final class JavaBackend implements Backend {
     // dinp (N x C) = dout (N x OC) . weight (OC x C)
     sgemm.gemm(pool, false, false, N, C, OC, dout, doutOff, OC, weight, wOff, C, dinp, dinpOff, C,
         false);
-    // dweight (OC x C) += dout^T (OC x N) . inp (N x C)
+    // dweight (OC x C) += dout^T (OC x N) . inp (N x C); dbias += the row sums of dout^T, added
+    // as dout^T is packed
     sgemm.gemm(pool, true, false, OC, C, N, dout, doutOff, OC, inp, inpOff, C, dweight, dwOff, C,
-        true);
-    if (dbias != null) {
-      pool.run((tid, nt) -> {
-        int o0 = WorkerPool.split(OC, tid, nt);
-        int o1 = WorkerPool.split(OC, tid + 1, nt);
-        for (int i = 0; i < N; i++) {
-          int d = doutOff + i * OC;
-          for (int o = o0; o < o1; o++) {
-            dbias[dbOff + o] += dout[d + o];
-          }
-        }
-      });
-    }
+        true, null, 0, dbias, dbOff);
   }
 
   // ---- attention ------------------------------------------------------------------------------

@@ -69,6 +69,21 @@ final class Sgemm {
   void gemm(WorkerPool pool, boolean transA, boolean transB, int M, int N, int K, float[] a,
       int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
       boolean accumulate, float[] bias, int biasOff) {
+    gemm(pool, transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
+        biasOff, null, 0);
+  }
+
+  /**
+   * As above, and when rowSums is not null (transA only) also rowSums[rowSumsOff + i] += the sum
+   * over k of A(i, k), added in increasing k as A is packed: the bias gradient of dW = dout^T . inp
+   * without a pass of its own over dout, and with the same bits as summing dout's rows in order.
+   */
+  void gemm(WorkerPool pool, boolean transA, boolean transB, int M, int N, int K, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+      boolean accumulate, float[] bias, int biasOff, float[] rowSums, int rowSumsOff) {
+    if (rowSums != null && !transA) {
+      throw new IllegalArgumentException("row sums of A are added while packing a transposed A");
+    }
     if (M == 0 || N == 0) {
       return;
     }
@@ -82,10 +97,12 @@ final class Sgemm {
       }
       if (splitM) {
         block(tid, transA, transB, u0 * MR, Math.min(M, u1 * MR), 0, N, K, a, aOff, lda, b, bOff,
-            ldb, c, cOff, ldc, accumulate, bias, biasOff, Part.FULL);
+            ldb, c, cOff, ldc, accumulate, bias, biasOff, rowSums, rowSumsOff, Part.FULL);
       } else {
+        // Every thread packs all of A: the one with the first columns alone adds its row sums.
         block(tid, transA, transB, 0, M, u0 * NR, Math.min(N, u1 * NR), K, a, aOff, lda, b, bOff,
-            ldb, c, cOff, ldc, accumulate, bias, biasOff, Part.FULL);
+            ldb, c, cOff, ldc, accumulate, bias, biasOff, u0 == 0 ? rowSums : null, rowSumsOff,
+            Part.FULL);
       }
     });
   }
@@ -98,13 +115,14 @@ final class Sgemm {
       int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, Part part) {
     if (M > 0 && N > 0) {
       block(tid, transA, transB, 0, M, 0, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, false,
-          null, 0, part);
+          null, 0, null, 0, part);
     }
   }
 
   private void block(int tid, boolean transA, boolean transB, int m0, int m1, int n0, int n1,
       int K, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
-      int ldc, boolean accumulate, float[] bias, int biasOff, Part part) {
+      int ldc, boolean accumulate, float[] bias, int biasOff, float[] rowSums, int rowSumsOff,
+      Part part) {
     int mRows = (m1 - m0 + MR - 1) / MR * MR;
     int kBlocks = Math.max(1, (K + KC - 1) / KC);
     int kcMax = ((K + kBlocks - 1) / kBlocks + 7) / 8 * 8;
@@ -140,6 +158,9 @@ final class Sgemm {
           int aAt = packOnce ? (ic - m0) * K + pc * ((mc + MR - 1) / MR * MR) : 0;
           if (!packOnce || jc == n0) {
             packA(transA, a, aOff, lda, ic, mc, pc, kc, pa, aAt);
+            if (rowSums != null && jc == n0) {
+              addRowSums(a, aOff, lda, ic, mc, pc, kc, rowSums, rowSumsOff);
+            }
           }
           for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
@@ -210,6 +231,24 @@ final class Sgemm {
             dst[d + r] = r < mr ? a[aOff + (ic + ir + r) * lda + pc + k] : 0f;
           }
         }
+      }
+    }
+  }
+
+  /** sums[off + ic + i] += A(ic + i, pc + k) over k in order, for a transposed A. */
+  private static void addRowSums(float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+      float[] sums, int off) {
+    int s0 = off + ic;
+    int vec = S.loopBound(mc);
+    for (int k = 0; k < kc; k++) {
+      int src = aOff + (pc + k) * lda + ic;
+      int i = 0;
+      for (; i < vec; i += L) {
+        FloatVector.fromArray(S, sums, s0 + i).add(FloatVector.fromArray(S, a, src + i))
+            .intoArray(sums, s0 + i);
+      }
+      for (; i < mc; i++) {
+        sums[s0 + i] += a[src + i];
       }
     }
   }

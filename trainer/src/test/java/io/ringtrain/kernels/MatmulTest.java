@@ -110,6 +110,14 @@ class MatmulTest {
           }
           assertClose(wantW, scaleW, dw, 5, "dweight " + shape);
           assertClose(wantB, scaleB, db, 2, "dbias " + shape);
+          // Summed while dout^T is packed for dW, yet in row order: the same bits as a plain loop.
+          float[] exactB = db0.clone();
+          for (int i = 0; i < n; i++) {
+            for (int o = 0; o < oc; o++) {
+              exactB[2 + o] += dout[1 + i * oc + o];
+            }
+          }
+          assertArrayEquals(exactB, db, "dbias, in row order, " + shape);
         }
       }
     }
