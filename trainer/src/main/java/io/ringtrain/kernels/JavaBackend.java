@@ -30,6 +30,9 @@ public final class JavaBackend implements Backend {
   private final Sgemm sgemm;
   private final float[][] attScratch;
   private double[] chunkSums = new double[0];
+  // LayerNorm backward's partial sums of dw and db, LN_ROWS rows each.
+  private static final int LN_ROWS = 128;
+  private float[] lnPartials = new float[0];
 
   /** One thread per available processor. */
   public JavaBackend() {
@@ -148,75 +151,88 @@ public final class JavaBackend implements Backend {
   public void layernormBackward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] db,
       int dbOff, float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
       float[] mean, int meanOff, float[] rstd, int rstdOff, int N, int C) {
+    // dw and db are summed over LN_ROWS rows at a time while the rows are at hand for dinp, then
+    // those partial sums in order: one pass over inp and dout, and the same association of the
+    // sums whatever the thread count.
+    int chunks = (N + LN_ROWS - 1) / LN_ROWS;
+    if (lnPartials.length < 2L * chunks * C) {
+      lnPartials = new float[2 * chunks * C];
+    }
+    float[] part = lnPartials;
     pool.run((tid, nt) -> {
       // dinp by rows: with norm = (x - mean) * rstd and dnorm = w * dout,
       // dinp = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)).
-      for (int i = WorkerPool.split(N, tid, nt); i < WorkerPool.split(N, tid + 1, nt); i++) {
-        int x = inpOff + i * C;
-        int d = doutOff + i * C;
-        int di = dinpOff + i * C;
-        float m = mean[meanOff + i];
-        float s = rstd[rstdOff + i];
-        FloatVector mv = FloatVector.broadcast(S, m);
-        FloatVector sv = FloatVector.broadcast(S, s);
-        FloatVector accMean = FloatVector.zero(S);
-        FloatVector accNorm = FloatVector.zero(S);
-        int c = 0;
-        for (; c < S.loopBound(C); c += L) {
-          FloatVector norm = FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv);
-          FloatVector dnorm = FloatVector.fromArray(S, w, wOff + c)
-              .mul(FloatVector.fromArray(S, dout, d + c));
-          accMean = accMean.add(dnorm);
-          accNorm = dnorm.fma(norm, accNorm);
-        }
-        float dnormMean = VecMath.sumLanes(accMean);
-        float dnormNormMean = VecMath.sumLanes(accNorm);
-        for (; c < C; c++) {
-          float norm = (inp[x + c] - m) * s;
-          float dnorm = w[wOff + c] * dout[d + c];
-          dnormMean += dnorm;
-          dnormNormMean += dnorm * norm;
-        }
-        dnormMean /= C;
-        dnormNormMean /= C;
-        FloatVector dmv = FloatVector.broadcast(S, dnormMean);
-        FloatVector dnv = FloatVector.broadcast(S, dnormNormMean);
-        c = 0;
-        for (; c < S.loopBound(C); c += L) {
-          FloatVector norm = FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv);
-          FloatVector dnorm = FloatVector.fromArray(S, w, wOff + c)
-              .mul(FloatVector.fromArray(S, dout, d + c));
-          dnorm.sub(dmv).sub(norm.mul(dnv)).mul(sv)
-              .add(FloatVector.fromArray(S, dinp, di + c)).intoArray(dinp, di + c);
-        }
-        for (; c < C; c++) {
-          float norm = (inp[x + c] - m) * s;
-          float dnorm = w[wOff + c] * dout[d + c];
-          dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
+      for (int ch = WorkerPool.split(chunks, tid, nt); ch < WorkerPool.split(chunks, tid + 1, nt);
+          ch++) {
+        int pw = 2 * ch * C;
+        int pb = pw + C;
+        Arrays.fill(part, pw, pw + 2 * C, 0f);
+        for (int i = ch * LN_ROWS; i < Math.min(N, (ch + 1) * LN_ROWS); i++) {
+          int x = inpOff + i * C;
+          int d = doutOff + i * C;
+          int di = dinpOff + i * C;
+          float m = mean[meanOff + i];
+          float s = rstd[rstdOff + i];
+          FloatVector mv = FloatVector.broadcast(S, m);
+          FloatVector sv = FloatVector.broadcast(S, s);
+          FloatVector accMean = FloatVector.zero(S);
+          FloatVector accNorm = FloatVector.zero(S);
+          int c = 0;
+          for (; c < S.loopBound(C); c += L) {
+            FloatVector norm = FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv);
+            FloatVector dnorm = FloatVector.fromArray(S, w, wOff + c)
+                .mul(FloatVector.fromArray(S, dout, d + c));
+            accMean = accMean.add(dnorm);
+            accNorm = dnorm.fma(norm, accNorm);
+          }
+          float dnormMean = VecMath.sumLanes(accMean);
+          float dnormNormMean = VecMath.sumLanes(accNorm);
+          for (; c < C; c++) {
+            float norm = (inp[x + c] - m) * s;
+            float dnorm = w[wOff + c] * dout[d + c];
+            dnormMean += dnorm;
+            dnormNormMean += dnorm * norm;
+          }
+          dnormMean /= C;
+          dnormNormMean /= C;
+          FloatVector dmv = FloatVector.broadcast(S, dnormMean);
+          FloatVector dnv = FloatVector.broadcast(S, dnormNormMean);
+          c = 0;
+          for (; c < S.loopBound(C); c += L) {
+            FloatVector norm = FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv);
+            FloatVector g = FloatVector.fromArray(S, dout, d + c);
+            FloatVector dnorm = FloatVector.fromArray(S, w, wOff + c).mul(g);
+            dnorm.sub(dmv).sub(norm.mul(dnv)).mul(sv)
+                .add(FloatVector.fromArray(S, dinp, di + c)).intoArray(dinp, di + c);
+            g.add(FloatVector.fromArray(S, part, pb + c)).intoArray(part, pb + c);
+            norm.fma(g, FloatVector.fromArray(S, part, pw + c)).intoArray(part, pw + c);
+          }
+          for (; c < C; c++) {
+            float norm = (inp[x + c] - m) * s;
+            float g = dout[d + c];
+            float dnorm = w[wOff + c] * g;
+            dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
+            part[pb + c] += g;
+            part[pw + c] += norm * g;
+          }
         }
       }
-      // dw, db by channels, each summed over rows in order.
-      int c0 = vectorSplit(C, tid, nt);
+    });
+    pool.run((tid, nt) -> {
       int c1 = vectorSplit(C, tid + 1, nt);
-      int cv = c0 + S.loopBound(c1 - c0);
-      for (int i = 0; i < N; i++) {
-        int x = inpOff + i * C;
-        int d = doutOff + i * C;
-        float m = mean[meanOff + i];
-        float s = rstd[rstdOff + i];
-        FloatVector mv = FloatVector.broadcast(S, m);
-        FloatVector sv = FloatVector.broadcast(S, s);
-        int c = c0;
-        for (; c < cv; c += L) {
-          FloatVector g = FloatVector.fromArray(S, dout, d + c);
-          g.add(FloatVector.fromArray(S, db, dbOff + c)).intoArray(db, dbOff + c);
-          FloatVector.fromArray(S, inp, x + c).sub(mv).mul(sv)
-              .fma(g, FloatVector.fromArray(S, dw, dwOff + c)).intoArray(dw, dwOff + c);
+      for (int ch = 0; ch < chunks; ch++) {
+        int pw = 2 * ch * C;
+        int pb = pw + C;
+        int c = vectorSplit(C, tid, nt);
+        for (; c + L <= c1; c += L) {
+          FloatVector.fromArray(S, dw, dwOff + c).add(FloatVector.fromArray(S, part, pw + c))
+              .intoArray(dw, dwOff + c);
+          FloatVector.fromArray(S, db, dbOff + c).add(FloatVector.fromArray(S, part, pb + c))
+              .intoArray(db, dbOff + c);
         }
         for (; c < c1; c++) {
-          float g = dout[d + c];
-          db[dbOff + c] += g;
-          dw[dwOff + c] += (inp[x + c] - m) * s * g;
+          dw[dwOff + c] += part[pw + c];
+          db[dbOff + c] += part[pb + c];
         }
       }
     });
