@@ -139,9 +139,9 @@ public final class OpenClBackend implements Backend {
 
   /**
    * Opens a device as if it had memory of its own: the arrays each kernel writes are read back
-   * after it even where the device computes in host memory. For tests of that path on PoCL.
+   * after it even where the device computes in host memory: that path, on PoCL (tests).
    */
-  static OpenClBackend openReadingBack(String wanted) {
+  public static OpenClBackend openReadingBack(String wanted) {
     return new OpenClBackend(OpenClDevices.choose(wanted), true);
   }
 
