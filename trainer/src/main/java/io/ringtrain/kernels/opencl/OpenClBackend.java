@@ -139,7 +139,7 @@ public final class OpenClBackend implements Backend {
 
   /**
    * Opens a device as if it had memory of its own: the arrays each kernel writes are read back
-   * after it even where the device computes in host memory: that path, on PoCL (tests).
+   * after it even where the device computes in host memory. For testing that path on PoCL.
    */
   public static OpenClBackend openReadingBack(String wanted) {
     return new OpenClBackend(OpenClDevices.choose(wanted), true);
