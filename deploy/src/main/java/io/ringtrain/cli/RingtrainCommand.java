@@ -1,5 +1,7 @@
 package io.ringtrain.cli;
 
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -36,7 +38,38 @@ public final class RingtrainCommand implements Runnable {
 
   /** The command line with ringtrain's error handling, for main and for tests. */
   public static CommandLine commandLine() {
-    return new CommandLine(new RingtrainCommand()).setExecutionExceptionHandler(new ErrorReporter());
+    CommandLine cmd = new CommandLine(new RingtrainCommand())
+        .setExecutionExceptionHandler(new ErrorReporter());
+    reflow(cmd);
+    return cmd.setUsageHelpAutoWidth(true);
+  }
+
+  /**
+   * Joins the source lines of every command's description into paragraphs: picocli wraps each
+   * element of a description on its own, so a source line longer than the terminal left a short
+   * remnant line in the middle of a sentence.
+   */
+  static void reflow(CommandLine cmd) {
+    CommandLine.Model.UsageMessageSpec usage = cmd.getCommandSpec().usageMessage();
+    usage.description(paragraphs(usage.description()));
+    cmd.getSubcommands().values().forEach(RingtrainCommand::reflow);
+  }
+
+  /** A line continues the previous one unless either is empty or it starts a list item or indent. */
+  static String[] paragraphs(String[] lines) {
+    List<String> out = new ArrayList<>();
+    for (String line : lines) {
+      int last = out.size() - 1;
+      boolean continues = last >= 0 && !out.get(last).isEmpty() && !line.isEmpty()
+          && !Character.isWhitespace(line.charAt(0)) && !line.startsWith("-")
+          && !line.startsWith("*");
+      if (continues) {
+        out.set(last, out.get(last) + " " + line);
+      } else {
+        out.add(line);
+      }
+    }
+    return out.toArray(String[]::new);
   }
 
   public static void main(String[] args) {

@@ -39,9 +39,24 @@ class CliErrorsTest {
       Cli.Result r = Cli.run(args.toArray(String[]::new));
       assertEquals(0, r.code(), String.join(" ", args));
       assertTrue(r.out().contains("Usage: ringtrain " + String.join(" ", path)), r.out());
+      assertNoBrokenSentences(r.out());
     }
     Cli.Result top = Cli.run("--help");
     assertTrue(top.out().contains("Exit codes"), top.out());
+  }
+
+  /**
+   * Help wraps descriptions as prose: no short line (a remnant of a long source line) followed by
+   * a line that goes on with the same sentence in lower case.
+   */
+  static void assertNoBrokenSentences(String help) {
+    String[] lines = help.split("\\R");
+    for (int i = 0; i + 1 < lines.length; i++) {
+      String next = lines[i + 1];
+      boolean continuation = !next.isEmpty() && Character.isLowerCase(next.charAt(0));
+      assertFalse(continuation && lines[i].length() < 60,
+          "a sentence broken after \"" + lines[i] + "\":\n" + help);
+    }
   }
 
   @Test
