@@ -66,7 +66,7 @@ class LocalClusterTest {
 
   @Test
   void killedWorkerStopsTheJobWithinTheTimeoutAndLeavesNoOrphans() throws Exception {
-    String[] sim = job("simulate", "killed", 2, 100_000, "--workers", "2", "--heartbeat-ms", "300",
+    String[] sim = job("simulate", "killed", 2, 100_000, "--workers", "2", "--max-restarts", "0", "--heartbeat-ms", "300",
         "--failure-timeout-ms", "3000");
     CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> Cli.run(sim));
     Path metrics = tmp.resolve("killed/metrics.jsonl");

@@ -7,7 +7,7 @@ import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
+import io.ringtrain.checkpoint.CheckpointWriter;
 
 /**
  * The run's voice: a progress line per logged step (step, loss, lr, tokens/s, MFU, ETA) and a record
@@ -75,6 +75,25 @@ public final class RunReporter implements TrainingListener {
     }
   }
 
+  /**
+   * Forgets what was recorded after {@code step}: a recovered job repeats those steps. The rate
+   * window starts again, since the time the recovery took is not training.
+   */
+  public void rewind(long step) throws IOException {
+    metrics.rewind(step);
+    windowStartNanos = System.nanoTime();
+    windowTokens = 0;
+  }
+
+  /** A record of another kind (a recovery) at {@code step}, with its fields, in metrics.jsonl. */
+  public void record(String type, long step, Map<String, ?> fields) throws IOException {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", type);
+    r.put("step", step);
+    r.putAll(fields);
+    metrics.write(r);
+  }
+
   @Override
   public void onEval(long step, long tokensSeen, double valLoss) throws IOException {
     Map<String, Object> r = new LinkedHashMap<>();
@@ -88,7 +107,22 @@ public final class RunReporter implements TrainingListener {
   }
 
   @Override
-  public void onCheckpoint(long step, Path dir) {
-    out.println("step " + step + " | checkpoint " + dir);
+  public void onCheckpoint(CheckpointWriter.Committed c) throws IOException {
+    out.printf(Locale.ROOT, "step %d | checkpoint %s (%s, %.0f MB/s in the background; training stalled %.1f ms)%n",
+        c.step(), c.dir(), c.planned() ? "planned" : "safety", c.bytes() / 1e6 / Math.max(c.writeMs() / 1e3, 1e-9),
+        c.snapshotMs());
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", "checkpoint");
+    r.put("step", c.step());
+    r.put("planned", c.planned());
+    r.put("bytes", c.bytes());
+    r.put("snapshot_ms", c.snapshotMs());
+    r.put("write_ms", c.writeMs());
+    metrics.write(r);
+  }
+
+  @Override
+  public void onCheckpointFailed(long step, boolean planned, String error) {
+    out.println("step " + step + " | checkpoint FAILED: " + error);
   }
 }
