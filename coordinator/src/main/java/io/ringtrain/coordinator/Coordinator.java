@@ -86,6 +86,7 @@ public final class Coordinator implements AutoCloseable {
   private long restoredStep;
   private long lastTickMs = System.currentTimeMillis();
   private String pausedNote = "";
+  private long pausedAtMs = Long.MIN_VALUE / 2;
   private Recovery pendingRecovery;
   private final SafetyCheckpoints safety;
 
@@ -240,7 +241,7 @@ public final class Coordinator implements AutoCloseable {
       Member m = members.remove(ctx.channel());
       if (m == null || !m.joined() || m.generation != generation || m.finished) return;
       if (phase == Phase.RUNNING) {
-        failGeneration(m.describe() + " disconnected before finishing (process died or was killed?)" + pausedNote);
+        failGeneration(m.describe() + " disconnected before finishing (process died or was killed?)");
       } else if (phase == Phase.RENDEZVOUS) {
         slots[m.rank] = null; // it may join again
       } else if (phase == Phase.RESTORING) {
@@ -392,8 +393,9 @@ public final class Coordinator implements AutoCloseable {
    * next one, or the job fails when its restarts are spent. Only the first cause per generation
    * counts; what follows from it (survivors losing their ring) is consequence.
    */
-  private void failGeneration(String cause) {
+  private void failGeneration(String failure) {
     if (phase == Phase.ENDED) return;
+    String cause = failure + pauseNote(System.currentTimeMillis());
     causes.add("generation " + generation + ": " + cause);
     int restarts = generation;
     if (restarts >= maxRestarts) {
@@ -418,6 +420,19 @@ public final class Coordinator implements AutoCloseable {
     notifyListener(() -> listener.onGenerationFailed(failed, cause, backoff));
   }
 
+  /**
+   * Why the workers may have given up on this coordinator: its own heartbeat tick ran late by more
+   * than half the failure timeout (it was paused), now or within the last failure timeout.
+   */
+  private String pauseNote(long now) {
+    if (now - lastTickMs > failureTimeoutMs / 2) {
+      pausedNote = "; this coordinator itself was paused for " + (now - lastTickMs) + " ms, longer than the workers"
+          + " wait (cluster.failure_timeout_ms " + failureTimeoutMs + "), so they presumed it dead";
+      pausedAtMs = now;
+    }
+    return now - pausedAtMs < 2 * failureTimeoutMs ? pausedNote : "";
+  }
+
   private void refuse(Member m, String reason) {
     m.channel.writeAndFlush(ControlMessage.newBuilder()
         .setStop(Stop.newBuilder().setReason(reason).setExitCode(2)).build())
@@ -429,9 +444,8 @@ public final class Coordinator implements AutoCloseable {
     long now = System.currentTimeMillis();
     if (now - lastTickMs > failureTimeoutMs / 2) {
       // This process itself was stopped (SIGSTOP, a swapped-out machine): the workers' silence is
-      // ours, not theirs. Forget it, and say so if they gave up on us meanwhile.
-      pausedNote = "; this coordinator itself was paused for " + (now - lastTickMs) + " ms, so the workers"
-          + " presumed it dead";
+      // ours, not theirs.
+      pauseNote(now);
       for (Member m : members.values()) m.lastSeenMs = now;
     }
     lastTickMs = now;

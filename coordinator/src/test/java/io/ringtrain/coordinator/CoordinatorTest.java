@@ -35,7 +35,7 @@ class CoordinatorTest {
         .setFailureTimeoutMs(800)).build();
   }
 
-  static final class Recorder implements JobListener {
+  static class Recorder implements JobListener {
     final List<StepSummary> steps = new CopyOnWriteArrayList<>();
     final CompletableFuture<List<Assignment>> rendezvous = new CompletableFuture<>();
 
@@ -207,6 +207,15 @@ class CoordinatorTest {
     }
   }
 
+  /** Listener calls come on a thread of their own: wait for what the test expects to see. */
+  static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "not seen within 5 s");
+      Thread.sleep(20);
+    }
+  }
+
   static final class Events extends Recorder {
     final List<String> seen = new CopyOnWriteArrayList<>();
 
@@ -262,8 +271,7 @@ class CoordinatorTest {
       Thread.sleep(300);
       assertEquals(List.of(), rec.steps, "one rank's reports do not complete a step of two");
       clients.get(1).report(StepReport.newBuilder().setStep(1).setLoss(3).setTokens(10).build());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (rec.steps.isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+      await(() -> !rec.steps.isEmpty());
       assertEquals(1, rec.steps.size());
       assertEquals(2.0, rec.steps.get(0).loss(), 1e-12);
       for (CoordinatorClient x : clients) x.close();
@@ -277,8 +285,7 @@ class CoordinatorTest {
       List<CoordinatorClient> clients = joinAll(2, c.port(), SECRET);
       CoordinatorClient rank0 = clients.stream().filter(x -> x.assignment().getRank() == 0).findFirst().orElseThrow();
       rank0.report(io.ringtrain.proto.CheckpointReport.newBuilder().setStep(5).setPath("runs/a/checkpoints/5").build());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (rec.seen.isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+      await(() -> rec.seen.size() >= 2);
       assertEquals(List.of("start 0 at 0", "checkpoint runs/a/checkpoints/5"), rec.seen);
       rank0.report(io.ringtrain.proto.CheckpointReport.newBuilder().setStep(6).setPath("/etc/passwd").build());
       Stop s = rank0.stopped().get(5, TimeUnit.SECONDS);
@@ -331,7 +338,7 @@ class CoordinatorTest {
         assertEquals(1, x.assignment().getGeneration());
         assertEquals(10, x.assignment().getRestore().getStep());
       }
-      assertTrue(rec.seen.contains("start 1 at 10"), rec.seen.toString());
+      await(() -> rec.seen.contains("start 1 at 10"));
       second.get(0).close(); // and again: the one restart is spent
       JobOutcome o = c.outcome().get(5, TimeUnit.SECONDS);
       assertEquals(1, o.exitCode());

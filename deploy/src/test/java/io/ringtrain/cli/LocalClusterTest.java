@@ -85,7 +85,7 @@ class LocalClusterTest {
     assertTrue(r.err().contains("job stopped") && (r.err().contains("was killed (SIGKILL")
         || r.err().contains("disconnected") || r.err().contains("presumed dead")), r.err());
     // The surviving worker was told why, and said so before it exited.
-    assertTrue(r.out().matches("(?s).*\\[worker \\d \\(pid \\d+\\)\\] ringtrain worker: worker rank \\d stopped: .*"), r.out());
+    assertTrue(r.out().matches("(?s).*\\[worker \\d \\(pid \\d+\\)\\] ringtrain worker: worker rank \\d \\(generation 0\\) stopped: .*"), r.out());
     assertTrue(ms < 3000 + 5000, "stopped " + ms + " ms after the kill");
     for (ProcessHandle w : workers) w.onExit().get(10, TimeUnit.SECONDS);
     assertTrue(workerProcesses().isEmpty(), "orphan workers: " + workerProcesses());

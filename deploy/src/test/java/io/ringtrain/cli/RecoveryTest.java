@@ -135,6 +135,52 @@ class RecoveryTest {
     return run.get(300, TimeUnit.SECONDS);
   }
 
+  /** `ringtrain simulate` as a process of its own, as a user runs it; its output goes to {@code log}. */
+  static Process launcher(String out, Path log) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+        RingtrainCommand.class.getName()));
+    cmd.addAll(List.of(job(out, 2)));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  @Test
+  void aKilledLauncherTakesItsWorkersWithItAndResumeEndsExactly() throws Exception {
+    String ref = reference(2);
+    String out = "launcher-killed";
+    Process launcher = launcher(out, tmp.resolve(out + ".log"));
+    awaitStep(out, 40);
+    List<ProcessHandle> workers = launcher.descendants().filter(ProcessHandle::isAlive).toList();
+    assertEquals(2, workers.size(), "worker JVMs: " + workers);
+    launcher.destroyForcibly(); // SIGKILL: no shutdown hook runs
+    long killed = System.nanoTime();
+    for (ProcessHandle w : workers) w.onExit().get(10, TimeUnit.SECONDS);
+    long ms = (System.nanoTime() - killed) / 1_000_000;
+    System.out.println("the workers exited " + ms + " ms after their launcher was killed");
+    assertTrue(ms < 5000, ms + " ms");
+    Cli.Result r = Cli.run("resume", tmp.resolve(out).toString());
+    assertEquals(0, r.code(), r.all());
+    assertSameRun(ref, out);
+  }
+
+  @Test
+  void aPausedLauncherSaysItWasItselfAndTheJobRecovers() throws Exception {
+    String ref = reference(2);
+    String out = "launcher-paused";
+    Path log = tmp.resolve(out + ".log");
+    Process launcher = launcher(out, log);
+    awaitStep(out, 30);
+    signal("STOP", launcher.toHandle());
+    Thread.sleep(5_000); // past the workers' 3 s failure timeout: they give up on the coordinator
+    signal("CONT", launcher.toHandle());
+    assertTrue(launcher.waitFor(240, TimeUnit.SECONDS), "the launcher finished");
+    String text = Files.readString(log);
+    assertEquals(0, launcher.exitValue(), text);
+    assertTrue(text.contains("this coordinator itself was paused"), text);
+    assertTrue(!text.matches("(?s).*MFU \\d{3,}.*"), "no rate from the stale interval: " + text);
+    assertSameRun(ref, out);
+  }
+
   /** Waits until metrics.jsonl holds a train record at {@code step} or later. */
   static void awaitStep(String out, long step) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
@@ -161,7 +207,7 @@ class RecoveryTest {
     Map<Long, Double> b = trainLosses(actual);
     assertEquals(STEPS, a.size());
     assertEquals(a, b, "losses per step");
-    assertEquals(finalDigests(expected), finalDigests(actual), "final parameters and AdamW moments");
+    assertEquals(digestsAt(expected, STEPS), digestsAt(actual, STEPS), "final parameters and AdamW moments");
   }
 
   /** step -> loss of the train records; fails on a step recorded twice. */
@@ -182,10 +228,10 @@ class RecoveryTest {
         .stream().filter(o -> o.get("type").getAsString().equals("recovery")).toList();
   }
 
-  /** The SHA-256 of each tensor of the final checkpoint: parameters and both moments. */
-  static List<String> finalDigests(String runDir) throws IOException {
+  /** The SHA-256 of each tensor of the checkpoint at {@code step}: parameters and both moments. */
+  static List<String> digestsAt(String runDir, long step) throws IOException {
     FileSystem fs = localFs();
-    org.apache.hadoop.fs.Path last = new org.apache.hadoop.fs.Path(runDir, "checkpoints/" + STEPS);
+    org.apache.hadoop.fs.Path last = new org.apache.hadoop.fs.Path(runDir, "checkpoints/" + step);
     return Stream.of(Checkpoints.load(fs, last).manifest().getFilesList().toArray(CheckpointFile[]::new))
         .map(f -> f.getName() + " " + f.getSha256()).toList();
   }

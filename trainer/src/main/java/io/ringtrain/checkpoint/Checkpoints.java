@@ -8,7 +8,6 @@ import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.proto.SealedManifest;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -72,16 +71,12 @@ public final class Checkpoints {
         m.addFiles(CheckpointFile.newBuilder().setName(file).setBytes(4L * t.getValue().length).setSha256(sha));
       }
       CheckpointManifest done = m.build();
-      try (OutputStream out = fs.create(new Path(tmp, "manifest.json"), true)) {
-        out.write(com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames().print(done)
-            .getBytes(StandardCharsets.UTF_8));
-      }
-      try (FSDataOutputStream out = fs.create(new Path(tmp, MANIFEST), true)) {
-        byte[] bytes = done.toByteArray();
-        SealedManifest.newBuilder().setManifest(ByteString.copyFrom(bytes)).setSha256(sha256Hex(bytes)).build()
-            .writeTo(out);
-        out.hsync();
-      }
+      byte[] json = com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames().print(done)
+          .getBytes(StandardCharsets.UTF_8);
+      writeFile(fs, new Path(tmp, "manifest.json"), out -> out.write(json));
+      byte[] bytes = done.toByteArray();
+      writeFile(fs, new Path(tmp, MANIFEST), out -> SealedManifest.newBuilder().setManifest(ByteString.copyFrom(bytes))
+          .setSha256(sha256Hex(bytes)).build().writeTo(out));
       if (fs.exists(dir)) fs.delete(dir, true); // a rerun of the same step after a resume
       if (!fs.rename(tmp, dir)) throw new IOException("could not rename " + tmp + " to " + dir);
       return dir;
@@ -137,13 +132,13 @@ public final class Checkpoints {
   public static Loaded loadFor(FileSystem fs, Path dir, JobSpec run) throws IOException {
     Loaded c = load(fs, dir);
     CheckpointManifest m = c.manifest();
-    if (!run.getRunId().isEmpty() && !m.getRunId().equals(run.getRunId())) {
-      throw new CorruptCheckpointException(dir + " belongs to another run (run id " + describeRunId(m.getRunId())
-          + ", this run is " + run.getRunId() + "): it was copied here; remove it or resume its own run");
-    }
     if (!sameShape(m.getSpec().getModel(), run.getModel())) {
       throw new CorruptCheckpointException(dir + " holds a model of shape " + shape(m.getSpec().getModel())
           + " but this run's model is " + shape(run.getModel()) + ": it belongs to another run");
+    }
+    if (!run.getRunId().isEmpty() && !m.getRunId().equals(run.getRunId())) {
+      throw new CorruptCheckpointException(dir + " belongs to another run (run id " + describeRunId(m.getRunId())
+          + ", this run is " + run.getRunId() + "): it was copied here; remove it or resume its own run");
     }
     return c;
   }
@@ -246,7 +241,7 @@ public final class Checkpoints {
   private static String writeFloats(FileSystem fs, Path p, float[] values) throws IOException {
     MessageDigest sha = sha256();
     ByteBuffer buf = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
-    try (FSDataOutputStream out = fs.create(p, true)) {
+    writeFile(fs, p, out -> {
       for (int at = 0; at < values.length; at += CHUNK_FLOATS) {
         int n = Math.min(CHUNK_FLOATS, values.length - at);
         buf.clear();
@@ -254,9 +249,33 @@ public final class Checkpoints {
         sha.update(buf.array(), 0, 4 * n);
         out.write(buf.array(), 0, 4 * n);
       }
-      out.hsync();
-    }
+    });
     return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private interface Body {
+    void write(FSDataOutputStream out) throws IOException;
+  }
+
+  /**
+   * Writes and syncs one file. Not try-with-resources: a stream that failed (a full disk, an HDFS
+   * quota) throws the same exception again from close(), and self-suppression would replace the
+   * cause with an IllegalArgumentException.
+   */
+  private static void writeFile(FileSystem fs, Path p, Body body) throws IOException {
+    FSDataOutputStream out = fs.create(p, true);
+    try {
+      body.write(out);
+      out.hsync();
+    } catch (IOException | RuntimeException e) {
+      try {
+        out.close();
+      } catch (IOException | RuntimeException again) {
+        if (again != e) e.addSuppressed(again);
+      }
+      throw e;
+    }
+    out.close();
   }
 
   private static String readFloats(FileSystem fs, Path p, float[] values) throws IOException {
