@@ -20,7 +20,6 @@ import io.ringtrain.train.TrainingData;
 import io.ringtrain.train.TrainingListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hadoop.conf.Configuration;
@@ -67,62 +66,57 @@ public final class WorkerMain {
 
   static int run(String coordHost, int coordPort, String jobId, String secret, String host, boolean resume)
       throws Exception {
-    // The ring port is reported at join, before the rank is known: reserve a free one now.
-    int ringPort;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-      ringPort = s.getLocalPort();
-    }
-    try (CoordinatorClient client = CoordinatorClient.join(coordHost, coordPort, jobId, secret, host, ringPort, 120_000)) {
+    // Listen before joining: the port announced at join is this worker's from the start, so no other
+    // process can take it between the announcement and the ring's connect.
+    try (RingPeer peer = RingPeer.listen(host, 0, 60_000);
+         CoordinatorClient client = CoordinatorClient.join(coordHost, coordPort, jobId, secret, host, peer.port(), 120_000)) {
       Assignment a = client.assignment();
       JobSpec spec = a.getSpec();
       String who = "worker rank " + a.getRank();
       RingConfig ringConfig = RingConfig.of(a.getRank(), a.getWorldSize(), jobId, secret.getBytes(StandardCharsets.UTF_8))
-          .withBind(host, ringPort)
           .withTimeouts(spec.getCluster().getFailureTimeoutMs(), 60_000);
-      try (RingPeer peer = new RingPeer(ringConfig)) {
-        AtomicReference<Stop> stop = new AtomicReference<>();
-        client.stopped().thenAccept(s -> {
-          stop.set(s);
-          if (s.getExitCode() != 0) peer.close(); // unblocks a pending all-reduce at once
+      AtomicReference<Stop> stop = new AtomicReference<>();
+      client.stopped().thenAccept(s -> {
+        stop.set(s);
+        if (s.getExitCode() != 0) peer.close(); // unblocks a pending all-reduce at once
+      });
+      Peer next = a.getRing((a.getRank() + 1) % a.getWorldSize());
+      peer.connect(ringConfig, new InetSocketAddress(next.getHost(), next.getPort())).join();
+      Configuration conf = FileSystems.configuration();
+      Path runDir = new Path(spec.getOut());
+      FileSystem fs = runDir.getFileSystem(conf);
+      Checkpoints.Loaded from = resume ? Checkpoints.load(fs, Checkpoints.latest(fs, runDir).orElseThrow(
+          () -> new IOException(runDir + " holds no complete checkpoint to resume from"))) : null;
+      try (TrainingData data = TrainingData.open(spec, conf);
+           Backend backend = Backends.create(spec.getCluster(), System.err)) {
+        Trainer trainer = new Trainer(spec, backend, new RingCollective(peer), data.train(), data.val(), fs, runDir, from);
+        trainer.run(new TrainingListener() {
+          @Override
+          public void onStep(StepResult r) {
+            client.report(StepReport.newBuilder().setRank(a.getRank()).setStep(r.step()).setTotalSteps(r.totalSteps())
+                .setLoss(r.loss()).setLr(r.lr()).setGradNorm(r.gradNorm()).setTokens(r.tokens())
+                .setTokensSeen(r.tokensSeen()).setComputeMs(r.computeMs()).setAllreduceMs(r.syncMs())
+                .setParamsDigest(r.paramsDigest()).build());
+          }
+
+          @Override
+          public void onEval(long step, long tokensSeen, double valLoss) {
+            if (a.getRank() == 0) {
+              client.report(EvalReport.newBuilder().setStep(step).setTokens(tokensSeen).setValLoss(valLoss).build());
+            }
+          }
+
+          @Override
+          public void onCheckpoint(long step, Path dir) {
+            client.report(CheckpointReport.newBuilder().setStep(step).setPath(dir.toString()).build());
+          }
         });
-        Peer next = a.getRing((a.getRank() + 1) % a.getWorldSize());
-        peer.connect(new InetSocketAddress(next.getHost(), next.getPort())).join();
-        Configuration conf = FileSystems.configuration();
-        Path runDir = new Path(spec.getOut());
-        FileSystem fs = runDir.getFileSystem(conf);
-        Checkpoints.Loaded from = resume ? Checkpoints.load(fs, Checkpoints.latest(fs, runDir).orElseThrow(
-            () -> new IOException(runDir + " holds no complete checkpoint to resume from"))) : null;
-        try (TrainingData data = TrainingData.open(spec, conf);
-             Backend backend = Backends.create(spec.getCluster(), System.err)) {
-          Trainer trainer = new Trainer(spec, backend, new RingCollective(peer), data.train(), data.val(), fs, runDir, from);
-          trainer.run(new TrainingListener() {
-            @Override
-            public void onStep(StepResult r) {
-              client.report(StepReport.newBuilder().setRank(a.getRank()).setStep(r.step()).setTotalSteps(r.totalSteps())
-                  .setLoss(r.loss()).setLr(r.lr()).setGradNorm(r.gradNorm()).setTokens(r.tokens())
-                  .setTokensSeen(r.tokensSeen()).setComputeMs(r.computeMs()).setAllreduceMs(r.syncMs())
-                  .setParamsDigest(r.paramsDigest()).build());
-            }
-
-            @Override
-            public void onEval(long step, long tokensSeen, double valLoss) {
-              if (a.getRank() == 0) {
-                client.report(EvalReport.newBuilder().setStep(step).setTokens(tokensSeen).setValLoss(valLoss).build());
-              }
-            }
-
-            @Override
-            public void onCheckpoint(long step, Path dir) {
-              client.report(CheckpointReport.newBuilder().setStep(step).setPath(dir.toString()).build());
-            }
-          });
-        } catch (IOException | RuntimeException e) {
-          Stop s = stop.get();
-          if (s != null && s.getExitCode() != 0) throw new IOException(who + " stopped: " + s.getReason(), e);
-          throw e;
-        }
-        client.finished();
+      } catch (IOException | RuntimeException e) {
+        Stop s = stop.get();
+        if (s != null && s.getExitCode() != 0) throw new IOException(who + " stopped: " + s.getReason(), e);
+        throw e;
       }
+      client.finished();
     }
     return 0;
   }
