@@ -50,6 +50,7 @@ public final class Coordinator implements AutoCloseable {
   private final long failureTimeoutMs;
   private final long rendezvousTimeoutMs;
   private final JobListener listener;
+  private final UnauthenticatedConnectionCap unauthenticated;
   private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final Channel server;
   private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
@@ -102,11 +103,12 @@ public final class Coordinator implements AutoCloseable {
     this.failureTimeoutMs = spec.getCluster().getFailureTimeoutMs();
     this.rendezvousTimeoutMs = rendezvousTimeoutMs;
     this.listener = listener;
+    this.unauthenticated = UnauthenticatedConnectionCap.forWorkers(world);
     ServerBootstrap b = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ControlPipeline.install(ch.pipeline());
+            ControlPipeline.installUnauthenticated(ch.pipeline(), unauthenticated, failureTimeoutMs);
             ch.pipeline().addLast("coordinator", new Handler());
           }
         });
@@ -195,6 +197,7 @@ public final class Coordinator implements AutoCloseable {
     } else if (assigned || joined.contains(m)) {
       refuse(m, "job " + jobId + " already has its " + world + " workers");
     } else {
+      ControlPipeline.authenticated(m.channel);
       m.pid = j.getPid();
       m.ringHost = j.getRingHost().isEmpty()
           ? ((InetSocketAddress) m.channel.remoteAddress()).getAddress().getHostAddress() : j.getRingHost();
