@@ -215,9 +215,12 @@ public final class Coordinator implements AutoCloseable {
       m.rank = r;
       ring.add(Peer.newBuilder().setRank(r).setHost(m.ringHost).setPort(m.ringPort).build());
     }
+    // The spec travels in clear, and the workers have the secret already, from their environment.
+    // (The trainer's JobSpecs.withoutSecret is out of this module's reach.)
+    JobSpec sent = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setSecret("")).build();
     List<Assignment> all = new ArrayList<>();
     for (Member m : joined) {
-      Assignment a = Assignment.newBuilder().setRank(m.rank).setWorldSize(world).addAllRing(ring).setSpec(spec).build();
+      Assignment a = Assignment.newBuilder().setRank(m.rank).setWorldSize(world).addAllRing(ring).setSpec(sent).build();
       all.add(a);
       m.channel.writeAndFlush(ControlMessage.newBuilder().setAssignment(a).build());
     }

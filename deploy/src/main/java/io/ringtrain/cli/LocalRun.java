@@ -44,7 +44,7 @@ final class LocalRun {
       }
       fs.mkdirs(runDir);
       try (OutputStream o = fs.create(new Path(runDir, "spec.json"), true)) {
-        o.write(JobSpecs.toJson(spec).getBytes(StandardCharsets.UTF_8));
+        o.write(JobSpecs.toJson(JobSpecs.withoutSecret(spec)).getBytes(StandardCharsets.UTF_8));
       }
     }
     TrainingPlan plan = TrainingPlan.of(spec);

@@ -16,6 +16,7 @@ import io.ringtrain.proto.CheckpointManifest;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.proto.OptimizerSpec;
+import io.ringtrain.spec.JobSpecs;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -211,7 +212,7 @@ public final class Trainer {
   /** Rank 0 writes the checkpoint (every rank holds the same state); returns its dir, or null. */
   public Path saveCheckpoint() throws IOException {
     if (collective.rank() != 0) return null;
-    CheckpointManifest manifest = CheckpointManifest.newBuilder().setSpec(spec).setStep(step)
+    CheckpointManifest manifest = CheckpointManifest.newBuilder().setSpec(JobSpecs.withoutSecret(spec)).setStep(step)
         .setTokensSeen(tokensSeen()).setCursor(loader.cursor()).setRngState(ByteString.copyFrom(initRngState))
         .build();
     Map<String, float[]> tensors = new LinkedHashMap<>();
