@@ -72,14 +72,19 @@ class SparkWorkersJobTest {
     }
   }
 
+  /** Two workers that reach {@code c} as job {@code jobId} with {@code secret}. */
+  static SparkWorkers workers(Coordinator c, String jobId, String secret) {
+    return new SparkWorkers(sc, 2, new WorkerContext(0, 0, "127.0.0.1", c.port(), jobId, secret, "127.0.0.1"),
+        Duration.ofSeconds(30));
+  }
+
   @Test
   void eachTaskRunsTheWorkerOfItsPartitionAndTheJobFinishes() throws Exception {
     JobSpec spec = spec("ok", 3);
     String secret = Hmac.newSecret();
     Steps steps = new Steps();
     try (Coordinator c = new Coordinator(spec, "spark-ok", secret, "127.0.0.1", 0, 60_000, steps)) {
-      SparkWorkers workers = new SparkWorkers(sc, 2,
-          new WorkerContext(0, 0, "127.0.0.1", c.port(), "spark-ok", secret, "127.0.0.1"), Duration.ofSeconds(30));
+      SparkWorkers workers = workers(c, "spark-ok", secret);
       List<String> placed = workers.launch(0).get(240, TimeUnit.SECONDS);
       assertEquals(List.of("rank 0 on 127.0.0.1", "rank 1 on 127.0.0.1"), placed);
       JobOutcome outcome = c.outcome().get(10, TimeUnit.SECONDS);
@@ -93,9 +98,7 @@ class SparkWorkersJobTest {
     JobSpec spec = spec("refused", 3);
     try (Coordinator c = new Coordinator(spec, "spark-refused", Hmac.newSecret(), "127.0.0.1", 0, 60_000,
         new Steps())) {
-      SparkWorkers workers = new SparkWorkers(sc, 2,
-          new WorkerContext(0, 0, "127.0.0.1", c.port(), "spark-refused", "not-the-secret", "127.0.0.1"),
-          Duration.ofSeconds(30));
+      SparkWorkers workers = workers(c, "spark-refused", "not-the-secret");
       ExecutionException e = assertThrows(ExecutionException.class,
           () -> workers.launch(3).get(120, TimeUnit.SECONDS));
       SparkException s = assertInstanceOf(SparkException.class, e.getCause());
@@ -112,8 +115,7 @@ class SparkWorkersJobTest {
     String secret = Hmac.newSecret();
     Steps steps = new Steps();
     try (Coordinator c = new Coordinator(spec, "spark-cancel", secret, "127.0.0.1", 0, 60_000, steps)) {
-      SparkWorkers workers = new SparkWorkers(sc, 2,
-          new WorkerContext(0, 0, "127.0.0.1", c.port(), "spark-cancel", secret, "127.0.0.1"), Duration.ofSeconds(30));
+      SparkWorkers workers = workers(c, "spark-cancel", secret);
       CompletableFuture<List<String>> attempt = workers.launch(0);
       while (steps.count.get() < 2) {
         assertTrue(!attempt.isDone(), () -> "the attempt ended early: " + attempt);
