@@ -122,12 +122,7 @@ public final class TokenizeCommand implements Callable<Integer> {
   private int onSpark(TextCorpus corpus, TextCorpus.Split split, FileSystem fs, Path out, CorpusSharder.Options options)
       throws IOException {
     PrintStream err = System.err;
-    try {
-      Class.forName("org.apache.spark.SparkContext");
-    } catch (ClassNotFoundException e) {
-      throw new UserFacingFailure(ExitCodes.IO_ERROR, "--master needs Spark on the class path: run ringtrain through"
-          + " spark-submit with the application jar (deploy/target/ringtrain-deploy-*-spark.jar), see docs/cluster.md");
-    }
+    io.ringtrain.launch.spark.SparkContexts.requireSpark("--master");
     try (var sc = io.ringtrain.launch.spark.SparkContexts.open("spark".equals(master) ? null : master,
         "ringtrain tokenize")) {
       err.printf("reading %d file(s) on Spark (%s)%n", corpus.files().size(), sc.master());

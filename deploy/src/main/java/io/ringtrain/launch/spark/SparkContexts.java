@@ -15,6 +15,17 @@ public final class SparkContexts {
 
   private SparkContexts() {}
 
+  /** Fails with what to do when Spark is not on the class path (it is `provided`: the cluster's). */
+  public static void requireSpark(String option) {
+    try {
+      Class.forName("org.apache.spark.SparkContext");
+    } catch (ClassNotFoundException e) {
+      throw new UserFacingFailure(ExitCodes.IO_ERROR, option + " needs Spark on the class path: run ringtrain"
+          + " through bin/ringtrain (a build puts Spark in deploy/target/spark-lib) or through spark-submit with the"
+          + " application jar (deploy/target/ringtrain-deploy-*-spark.jar), see docs/cluster.md");
+    }
+  }
+
   /**
    * Starts a context for {@code master}, or, when {@code master} is null, for the master that
    * spark-submit put in the configuration.
@@ -22,7 +33,13 @@ public final class SparkContexts {
    * @throws UserFacingFailure (exit code 2) for a master URL Spark does not know
    */
   public static JavaSparkContext open(String master, String appName) {
+    return open(master, appName, java.util.Map.of());
+  }
+
+  /** As {@link #open(String, String)}, with {@code settings} (spark-submit's --conf) on top. */
+  public static JavaSparkContext open(String master, String appName, java.util.Map<String, String> settings) {
     SparkConf conf = new SparkConf().setAppName(appName).set("spark.ui.showConsoleProgress", "false");
+    settings.forEach(conf::set);
     if (master != null) {
       if (!MASTER.matcher(master).matches()) {
         throw new UserFacingFailure(ExitCodes.BAD_INPUT, "--master " + master + " is not a Spark master URL: use"
