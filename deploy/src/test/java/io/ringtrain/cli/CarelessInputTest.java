@@ -1,0 +1,126 @@
+package io.ringtrain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The careless user (issue 12): bad input gets exit code 2 and a line naming what is wrong, and
+ * leaves nothing behind; what a command reports is what it did.
+ */
+@Timeout(120)
+class CarelessInputTest {
+  static final String[] TINY = {"--layers", "1", "--heads", "2", "--width", "32", "--context", "32", "--batch", "2",
+      "--threads", "1"};
+
+  @TempDir static Path shared;
+  static Path dataset;
+  static Path run;
+
+  @TempDir Path tmp;
+
+  /** A small text corpus, its dataset, and a 4-step run with checkpoints at steps 2 and 4. */
+  @BeforeAll
+  static void tinyRun() throws IOException {
+    Path text = shared.resolve("corpus.txt");
+    Random r = new Random(7);
+    String[] words = "the quick brown fox jumps over a lazy dog and runs far away".split(" ");
+    StringBuilder sb = new StringBuilder();
+    for (int line = 0; line < 800; line++) {
+      for (int w = 0; w < 12; w++) sb.append(words[r.nextInt(words.length)]).append(' ');
+      sb.append('\n');
+    }
+    Files.writeString(text, sb);
+    dataset = shared.resolve("ds");
+    assertOk(Cli.run("tokenize", "--input", text.toString(), "--output", dataset.toString(), "--vocab-size", "300"));
+    run = shared.resolve("run");
+    assertOk(Cli.run(args(List.of("train", "--data", dataset.toString(), "--out", run.toString(), "--steps", "4",
+        "--checkpoints", "2", "--eval-interval", "0"))));
+  }
+
+  static String[] args(List<String> head, String... more) {
+    List<String> all = new ArrayList<>(head);
+    all.addAll(List.of(TINY));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  static void assertOk(Cli.Result r) {
+    assertEquals(0, r.code(), r.all());
+  }
+
+  static Cli.Result assertFails(int code, String expected, String... args) {
+    Cli.Result r = Cli.run(args);
+    assertEquals(code, r.code(), r.all());
+    assertTrue(r.err().contains(expected), "expected \"" + expected + "\" in:\n" + r.all());
+    assertFalse(r.err().contains("\tat "), "a stack trace reached the user:\n" + r.err());
+    return r;
+  }
+
+  /** A copy of the tiny run's checkpoint {@code step} whose params.f32 lost its last bytes. */
+  Path damagedCheckpoint(int step) throws IOException {
+    Path copy = tmp.resolve("ckpt-" + step);
+    Files.createDirectories(copy);
+    try (var files = Files.list(run.resolve("checkpoints/" + step))) {
+      for (Path f : files.toList()) Files.copy(f, copy.resolve(f.getFileName()));
+    }
+    try (FileChannel c = FileChannel.open(copy.resolve("params.f32"), StandardOpenOption.WRITE)) {
+      c.truncate(c.size() - 100);
+    }
+    return copy;
+  }
+
+  @Test
+  void malformedTokenizerJsonIsBadInput() throws IOException {
+    Path bad = tmp.resolve("tokenizer.json");
+    Files.writeString(bad, "{\"model\": {\"vocab\": 12}}");
+    assertFails(2, bad.toString(), "tokenize", "--input", shared.resolve("corpus.txt").toString(), "--tokenizer",
+        bad.toString(), "--output", tmp.resolve("out").toString());
+  }
+
+  @Test
+  void damagedCheckpointGivenDirectlyIsBadInputForEvalSampleAndExport() throws IOException {
+    String ckpt = damagedCheckpoint(4).toString();
+    assertFails(2, "params.f32", "eval", "--checkpoint", ckpt, "--data", dataset.toString(), "--threads", "1");
+    assertFails(2, "params.f32", "sample", "--checkpoint", ckpt, "--max-tokens", "3", "--threads", "1");
+    assertFails(2, "params.f32", "export", "--checkpoint", ckpt, "--output", tmp.resolve("hf").toString());
+    assertFalse(Files.exists(tmp.resolve("hf")), "a refused export leaves no output directory");
+  }
+
+  @Test
+  void malformedMetricsIsBadInputForPlot() throws IOException {
+    Path dir = tmp.resolve("plotted");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("metrics.jsonl"), "{\"type\":\"train\",\"loss\":1,\"tokens\":5}\nnot json\n");
+    assertFails(2, "line 2", "plot", dir.toString());
+  }
+
+  @Test
+  void fitPlotsOntoAnExistingFileIsBadInput() throws IOException {
+    Path csv = tmp.resolve("results.csv");
+    StringBuilder rows = new StringBuilder("params,tokens,loss\n");
+    double[] n = {1e5, 3e5, 1e6, 3e6};
+    double[] d = {1e7, 3e7, 1e8};
+    for (double p : n) {
+      for (double t : d) rows.append(p).append(',').append(t).append(',')
+          .append(1.7 + 400 / Math.pow(p, 0.34) + 400 / Math.pow(t, 0.28)).append('\n');
+    }
+    Files.writeString(csv, rows);
+    Path file = tmp.resolve("plots-here");
+    Files.writeString(file, "not a directory");
+    assertFails(2, "--plots", "fit", "--input", csv.toString(), "--bootstrap", "0", "--plots", file.toString());
+  }
+}
