@@ -24,8 +24,14 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
     Configuration conf = FileSystems.configuration();
     Path p = new Path(dir);
     FileSystem fs = p.getFileSystem(conf);
-    Checkpoints.Loaded c = fs.exists(new Path(p, Checkpoints.MANIFEST)) ? Checkpoints.load(fs, p)
-        : ResumeCommand.newestIntact(fs, p);
+    Checkpoints.Loaded c;
+    if (fs.exists(new Path(p, Checkpoints.MANIFEST))) {
+      c = Checkpoints.load(fs, p);
+    } else {
+      c = ResumeCommand.newestIntact(fs, p);
+      // A run directory may have fallen back past damaged checkpoints: say which one is used.
+      System.err.println("using checkpoint " + c.dir() + " (step " + c.manifest().getStep() + ")");
+    }
     JobSpec spec = c.manifest().getSpec();
     Backend backend = Backends.create(
         backendOptions.apply(spec.getCluster().toBuilder().setBackend("java").setThreads(threads).build()), System.err);

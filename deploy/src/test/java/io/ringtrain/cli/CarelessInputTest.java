@@ -123,4 +123,45 @@ class CarelessInputTest {
     Files.writeString(file, "not a directory");
     assertFails(2, "--plots", "fit", "--input", csv.toString(), "--bootstrap", "0", "--plots", file.toString());
   }
+
+  @Test
+  void sampleRefusesANanTemperature() {
+    assertFails(2, "--temperature=NaN", "sample", "--checkpoint", run.toString(), "--temperature", "NaN",
+        "--max-tokens", "3", "--threads", "1");
+  }
+
+  @Test
+  void plotSaysTheFileItWrote() throws IOException {
+    Path x = tmp.resolve("X");
+    Cli.Result r = Cli.run("plot", run.toString(), "--output", x.toString());
+    assertOk(r);
+    assertTrue(Files.exists(tmp.resolve("X.png")), "the PNG");
+    assertTrue(r.out().contains("wrote " + x + ".png"), r.out());
+  }
+
+  @Test
+  void evalSampleAndExportNameTheOlderCheckpointTheyFellBackTo() throws IOException {
+    Path copy = tmp.resolve("run");
+    Files.createDirectories(copy.resolve("checkpoints"));
+    for (int step : new int[] {2, 4}) {
+      Files.createDirectories(copy.resolve("checkpoints/" + step));
+      try (var files = Files.list(run.resolve("checkpoints/" + step))) {
+        for (Path f : files.toList()) Files.copy(f, copy.resolve("checkpoints/" + step + "/" + f.getFileName()));
+      }
+    }
+    try (FileChannel c = FileChannel.open(copy.resolve("checkpoints/4/params.f32"), StandardOpenOption.WRITE)) {
+      c.truncate(1000);
+    }
+    String used = copy.resolve("checkpoints/2") + " (step 2)";
+    List<String[]> commands = List.of(
+        new String[] {"eval", "--checkpoint", copy.toString(), "--data", dataset.toString(), "--threads", "1",
+            "--batches", "1", "--batch", "1"},
+        new String[] {"sample", "--checkpoint", copy.toString(), "--max-tokens", "3", "--threads", "1"},
+        new String[] {"export", "--checkpoint", copy.toString(), "--output", tmp.resolve("hf").toString()});
+    for (String[] command : commands) {
+      Cli.Result r = Cli.run(command);
+      assertOk(r);
+      assertTrue(r.err().contains("using checkpoint ") && r.err().contains(used), command[0] + ":\n" + r.all());
+    }
+  }
 }
