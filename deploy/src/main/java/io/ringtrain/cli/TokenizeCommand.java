@@ -81,8 +81,14 @@ public final class TokenizeCommand implements Callable<Integer> {
     Configuration conf = FileSystems.configuration();
     TextCorpus corpus = TextCorpus.open(input, conf, split);
     Path out = new Path(output);
-    FileSystem fs = OutputDirs.prepare(out, conf, overwrite);
+    OutputDirs.write(out, conf, overwrite, fs -> writeDataset(corpus, conf, fs, out, options));
+    return ExitCodes.OK;
+  }
 
+  /** Trains or loads the tokenizer, then writes it, the shards and meta.json into {@code out}. */
+  private void writeDataset(TextCorpus corpus, Configuration conf, FileSystem fs, Path out,
+      CorpusSharder.Options options) throws IOException {
+    PrintStream err = System.err;
     ByteLevelBpe bpe;
     if (tokenizer != null) {
       Path p = new Path(tokenizer);
@@ -120,6 +126,5 @@ public final class TokenizeCommand implements Callable<Integer> {
         "wrote %s: %d documents, %d train tokens in %d shard(s), %d val tokens in %d shard(s), vocab %d, %.2f bytes/token%n",
         output, s.documents(), s.trainTokens(), s.trainShards().size(), s.valTokens(), s.valShards().size(),
         bpe.vocabSize(), s.textBytes() / (double) Math.max(1, s.trainTokens() + s.valTokens() - s.documents()));
-    return ExitCodes.OK;
   }
 }

@@ -164,4 +164,37 @@ class CarelessInputTest {
       assertTrue(r.err().contains("using checkpoint ") && r.err().contains(used), command[0] + ":\n" + r.all());
     }
   }
+
+  @Test
+  void tokenizeRefusesACorpusThatLeavesNoTrainingTokens() throws IOException {
+    Path oneLine = tmp.resolve("one-line.txt");
+    Files.writeString(oneLine, "a single long document without a newline ".repeat(2000));
+    Path out = tmp.resolve("one");
+    assertFails(2, "no training tokens", "tokenize", "--input", oneLine.toString(), "--output", out.toString(),
+        "--vocab-size", "260");
+    assertFalse(Files.exists(out), "a refused tokenize leaves no output directory");
+  }
+
+  @Test
+  void refusedTokenizeLeavesNothingBehind() throws IOException {
+    Path empty = tmp.resolve("empty.txt");
+    Files.writeString(empty, "");
+    Path binary = tmp.resolve("noise.bin");
+    byte[] noise = new byte[10_000];
+    new Random(2).nextBytes(noise);
+    Files.write(binary, noise);
+    for (Path input : List.of(empty, binary)) {
+      Path out = tmp.resolve("out-" + input.getFileName());
+      Cli.Result r = Cli.run("tokenize", "--input", input.toString(), "--output", out.toString());
+      assertEquals(2, r.code(), r.all());
+      assertFalse(Files.exists(out), input + ": the output directory was left behind");
+    }
+    Path existing = tmp.resolve("existing-empty");
+    Files.createDirectories(existing);
+    Cli.Result r = Cli.run("tokenize", "--input", binary.toString(), "--output", existing.toString());
+    assertEquals(2, r.code(), r.all());
+    try (var left = Files.list(existing)) {
+      assertEquals(List.of(), left.toList(), "an existing empty directory stays empty");
+    }
+  }
 }
