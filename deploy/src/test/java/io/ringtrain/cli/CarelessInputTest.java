@@ -45,15 +45,19 @@ class CarelessInputTest {
     }
     Files.writeString(text, sb);
     dataset = shared.resolve("ds");
-    assertOk(Cli.run("tokenize", "--input", text.toString(), "--output", dataset.toString(), "--vocab-size", "300"));
+    assertOk(Cli.run("tokenize", "--input", text.toString(), "--output", dataset.toString(), "--vocab-size", "300",
+        "--val-fraction", "0.1"));
     run = shared.resolve("run");
     assertOk(Cli.run(args(List.of("train", "--data", dataset.toString(), "--out", run.toString(), "--steps", "4",
         "--checkpoints", "2", "--eval-interval", "0"))));
   }
 
+  /** {@code head}, the tiny model's flags except those {@code more} gives, then {@code more}. */
   static String[] args(List<String> head, String... more) {
     List<String> all = new ArrayList<>(head);
-    all.addAll(List.of(TINY));
+    for (int i = 0; i < TINY.length; i += 2) {
+      if (!List.of(more).contains(TINY[i])) all.addAll(List.of(TINY[i], TINY[i + 1]));
+    }
     all.addAll(List.of(more));
     return all.toArray(String[]::new);
   }
@@ -196,5 +200,41 @@ class CarelessInputTest {
     try (var left = Files.list(existing)) {
       assertEquals(List.of(), left.toList(), "an existing empty directory stays empty");
     }
+  }
+
+  /** Runs {@code command} with the tiny model and {@code more}; it must fail with {@code code} and leave no run. */
+  void assertRefusedWithoutARun(int code, String expected, String command, String data, String... more) {
+    Path out = tmp.resolve("refused-run");
+    Cli.Result r = assertFails(code, expected, args(List.of(command, "--data", data, "--out", out.toString(),
+        "--steps", "2"), more));
+    assertFalse(Files.exists(out), "a refused " + command + " left " + out + " behind:\n" + r.all());
+  }
+
+  @Test
+  void refusedTrainAndSimulateLeaveNoRunDirectory() throws IOException {
+    Path emptyShards = tmp.resolve("empty-shards");
+    Files.createDirectories(emptyShards);
+    Files.write(emptyShards.resolve("train_000000.bin"), new byte[0]);
+    String ds = dataset.toString();
+    assertRefusedWithoutARun(2, "too few for one global batch", "train", emptyShards.toString());
+    assertRefusedWithoutARun(2, "too few for one global batch", "train", ds, "--batch", "100000");
+    assertRefusedWithoutARun(2, "evaluation shards hold", "train", ds, "--context", "2048");
+    // 2.03G parameters fit one array, and their 33 GiB of weights, gradients and moments no test heap.
+    assertRefusedWithoutARun(2, "the model needs about", "train", ds, "--layers", "160000", "--context", "8",
+        "--batch", "1");
+    assertRefusedWithoutARun(2, "cluster.threads=100000 is outside 1..1024", "train", ds, "--threads", "100000");
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Path spec = tmp.resolve("port.txtpb");
+      Files.writeString(spec, "cluster { coordinator_port: " + taken.getLocalPort() + " }");
+      assertRefusedWithoutARun(3, "coordinator cannot listen on 127.0.0.1:" + taken.getLocalPort(), "simulate", ds,
+          "--workers", "2", "--spec", spec.toString());
+    }
+  }
+
+  @Test
+  void benchAllReduceNamesTheLimitOfItsSizes() {
+    assertFails(2, "--mib=100000 is outside 1..8191", "bench", "allreduce", "--mib", "100000");
+    assertFails(2, "--workers=100000 is outside 1..1024", "bench", "allreduce", "--workers", "100000");
+    assertFails(2, "more than this machine's", "bench", "allreduce", "--workers", "1024", "--mib", "64");
   }
 }

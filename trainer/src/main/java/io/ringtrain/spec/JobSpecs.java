@@ -3,6 +3,8 @@ package io.ringtrain.spec;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.util.JsonFormat;
+import io.ringtrain.model.ParameterLayout;
+import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.proto.CheckpointPolicy;
 import io.ringtrain.proto.ClusterSpec;
 import io.ringtrain.proto.DataSpec;
@@ -25,6 +27,10 @@ import java.util.Set;
  */
 public final class JobSpecs {
   public static final Set<String> BACKENDS = Set.of("java", "opencl", "auto");
+  /** A ring's latency grows with its length; past this many workers a job wants a tree, not a ring. */
+  public static final int MAX_WORKERS = 1024;
+  /** Far beyond any machine's cores: a bound that catches typos before they create the threads. */
+  public static final int MAX_THREADS = 1024;
 
   private JobSpecs() {}
 
@@ -132,6 +138,14 @@ public final class JobSpecs {
     if (m.getVocabPadMultiple() < 1 || Integer.bitCount(m.getVocabPadMultiple()) != 1) {
       p.add("model.vocab_pad_multiple=" + m.getVocabPadMultiple() + " must be a power of two (64 or 128 are fast)");
     }
+    if (p.isEmpty()) { // only a well-formed shape can be counted
+      long floats = MemoryEstimate.parameterFloats(m);
+      if (floats > ParameterLayout.MAX_FLOATS) {
+        p.add("model.n_layer=" + m.getNLayer() + " with model.n_embd=" + m.getNEmbd() + " makes "
+            + (floats == Long.MAX_VALUE ? "more than 9.2e18" : String.valueOf(floats)) + " parameters, more than the "
+            + ParameterLayout.MAX_FLOATS + " one Java float array holds: use fewer layers or a smaller width");
+      }
+    }
 
     positive(p, "data.batch_size", spec.getData().getBatchSize());
 
@@ -167,8 +181,8 @@ public final class JobSpecs {
     if (c.getKeepLast() < 0) p.add("checkpoint.keep_last=" + c.getKeepLast() + " must be >= 0 (0 keeps all)");
 
     ClusterSpec k = spec.getCluster();
-    positive(p, "cluster.workers", k.getWorkers());
-    positive(p, "cluster.threads", k.getThreads());
+    atMost(p, "cluster.workers", k.getWorkers(), MAX_WORKERS, "workers in one ring");
+    atMost(p, "cluster.threads", k.getThreads(), MAX_THREADS, "compute threads per worker; more than cores only slows");
     if (!BACKENDS.contains(k.getBackend())) {
       p.add("cluster.backend=\"" + k.getBackend() + "\" is not one of " + BACKENDS);
     }
@@ -193,6 +207,10 @@ public final class JobSpecs {
 
   private static void positive(List<String> p, String field, long value) {
     if (value <= 0) p.add(field + "=" + value + " must be > 0");
+  }
+
+  private static void atMost(List<String> p, String field, long value, long max, String what) {
+    if (value <= 0 || value > max) p.add(field + "=" + value + " is outside 1.." + max + " (" + what + ")");
   }
 
   private static void unitInterval(List<String> p, String field, double value) {

@@ -71,4 +71,25 @@ class JobSpecsTest {
     JobSpec spec = JobSpecs.resolve(JobSpec.getDefaultInstance(), "test");
     assertEquals(spec, JobSpecs.parse(JobSpecs.toJson(spec), true, "roundtrip"));
   }
+
+  @Test
+  void modelsTooLargeForOneArrayAreNamedWithoutOverflow() {
+    JobSpec wide = JobSpecs.parse("model { n_layer: 1 n_head: 2 n_embd: 2000000000 }", false, "inline");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(wide, "inline"));
+    assertEquals(1, e.problems().size(), e.getMessage());
+    assertTrue(e.problems().get(0).startsWith("model.n_layer=1 with model.n_embd=2000000000 makes more than"),
+        e.getMessage());
+    JobSpec deep = JobSpecs.parse("model { n_layer: 100000 }", false, "inline");
+    e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(deep, "inline"));
+    assertTrue(e.getMessage().contains("19827200128 parameters, more than the 2147483631"), e.getMessage());
+  }
+
+  @Test
+  void threadsAndWorkersHaveAnUpperBound() {
+    JobSpec spec = JobSpecs.parse("cluster { threads: 100000 workers: 5000 }", false, "inline");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(spec, "inline"));
+    String all = String.join("\n", e.problems());
+    assertTrue(all.contains("cluster.threads=100000 is outside 1..1024"), all);
+    assertTrue(all.contains("cluster.workers=5000 is outside 1..1024"), all);
+  }
 }
