@@ -1,5 +1,12 @@
 package io.ringtrain.spec;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.util.JsonFormat;
@@ -18,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -44,6 +52,8 @@ public final class JobSpecs {
     JobSpec.Builder builder = JobSpec.newBuilder();
     try {
       if (json) {
+        List<String> problems = jsonProblems(text);
+        if (!problems.isEmpty()) throw new InvalidJobSpecException(source, problems);
         JsonFormat.parser().merge(text, builder);
       } else {
         TextFormat.merge(text, builder);
@@ -52,6 +62,58 @@ public final class JobSpecs {
       throw new InvalidJobSpecException(source, List.of(e.getMessage()));
     }
     return builder.build();
+  }
+
+  /**
+   * Every unknown field and every value of the wrong type in a JSON spec, each by its path
+   * ({@code model.n_head=2.5 must be a whole number (int32)}): JsonFormat alone stops at the
+   * first and names no field. Each value is checked by JsonFormat itself, merged on its own.
+   */
+  static List<String> jsonProblems(String text) {
+    JsonElement root;
+    try {
+      root = JsonParser.parseString(text);
+    } catch (JsonParseException e) {
+      return List.of("not JSON: " + e.getMessage());
+    }
+    if (!root.isJsonObject()) return List.of("a JSON spec is one object, not " + root);
+    List<String> problems = new ArrayList<>();
+    checkJsonFields(root.getAsJsonObject(), JobSpec.getDescriptor(), "", problems);
+    return problems;
+  }
+
+  private static void checkJsonFields(JsonObject object, Descriptor type, String prefix, List<String> problems) {
+    for (Map.Entry<String, JsonElement> e : object.entrySet()) {
+      String path = prefix + e.getKey();
+      FieldDescriptor field = type.getFields().stream()
+          .filter(f -> f.getName().equals(e.getKey()) || f.getJsonName().equals(e.getKey())).findFirst().orElse(null);
+      if (field == null) {
+        problems.add(path + " is not a field of " + type.getName() + " (its fields: "
+            + type.getFields().stream().map(FieldDescriptor::getName).toList() + ")");
+      } else if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE && e.getValue().isJsonObject()) {
+        checkJsonFields(e.getValue().getAsJsonObject(), field.getMessageType(), path + ".", problems);
+      } else {
+        JsonObject alone = new JsonObject();
+        alone.add(e.getKey(), e.getValue());
+        try {
+          JsonFormat.parser().merge(alone.toString(), DynamicMessage.newBuilder(type));
+        } catch (InvalidProtocolBufferException bad) {
+          problems.add(path + "=" + e.getValue() + " must be " + expected(field));
+        }
+      }
+    }
+  }
+
+  private static String expected(FieldDescriptor field) {
+    return switch (field.getJavaType()) {
+      case INT -> "a whole number (int32)";
+      case LONG -> "a whole number (int64)";
+      case FLOAT, DOUBLE -> "a number";
+      case BOOLEAN -> "true or false";
+      case STRING -> "a string";
+      case MESSAGE -> "an object";
+      default -> "a " + field.getJavaType().name().toLowerCase(java.util.Locale.ROOT);
+    };
   }
 
   public static String toJson(JobSpec spec) {

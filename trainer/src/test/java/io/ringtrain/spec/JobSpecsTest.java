@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.ModelSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,5 +93,20 @@ class JobSpecsTest {
     String all = String.join("\n", e.problems());
     assertTrue(all.contains("cluster.threads=100000 is outside 1..1024"), all);
     assertTrue(all.contains("cluster.workers=5000 is outside 1..1024"), all);
+  }
+
+  @Test
+  void jsonTypeErrorsAreAllNamedByField() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.parse(
+        "{\"model\": {\"n_head\": 2.5, \"nEmbd\": \"wide\", \"depth\": 3}, \"optimizer\": {\"lr\": true},"
+            + " \"data\": 7}", true, "job.json"));
+    assertEquals(List.of(
+        "model.n_head=2.5 must be a whole number (int32)",
+        "model.nEmbd=\"wide\" must be a whole number (int32)",
+        "model.depth is not a field of ModelSpec (its fields: " + ModelSpec.getDescriptor().getFields().stream()
+            .map(f -> f.getName()).toList() + ")",
+        "optimizer.lr=true must be a number",
+        "data=7 must be an object"), e.problems());
+    assertTrue(e.getMessage().contains("job.json"), e.getMessage());
   }
 }
