@@ -389,14 +389,14 @@ public final class GptModel {
 
   /**
    * Floats of the activation arena {@link #ensureCapacity} lays out for B×T (a test holds the two
-   * equal): per layer 16·BTC + 4·BT + B·H·T², plus 16·BTC + 2·BT + BT·Vp for the embeddings, the
+   * equal): per layer 16·BTC + 4·BT + B·H·T², plus 17·BTC + 2·BT + BT·Vp for the embeddings, the
    * final LayerNorm, the logits and the backward scratch. For estimating memory before allocating.
    */
   public static long activationFloats(GptConfig config, int B, int T) {
     long bt = (long) B * T;
     long btc = bt * config.nEmbd();
     long perLayer = 16 * btc + 4 * bt + (long) B * config.nHead() * T * T;
-    return config.nLayer() * perLayer + 16 * btc + 2 * bt + bt * config.paddedVocabSize();
+    return config.nLayer() * perLayer + 17 * btc + 2 * bt + bt * config.paddedVocabSize();
   }
 
   /** Hands out consecutive offsets; sizes in long so that an overflow is caught, not wrapped. */

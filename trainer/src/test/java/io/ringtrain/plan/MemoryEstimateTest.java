@@ -19,7 +19,8 @@ class MemoryEstimateTest {
 
   @Test
   void aModelLargerThanTheHeapIsNamedWithItsSize() {
-    JobSpec deep = TrainingPlanTest.spec("model { n_layer: 100000 n_head: 2 n_embd: 32 block_size: 32 }");
+    JobSpec deep = TrainingPlanTest.spec(
+        "model { n_layer: 100000 n_head: 2 n_embd: 32 block_size: 32 } data { batch_size: 1 }");
     MemoryEstimate m = MemoryEstimate.of(deep);
     assertTrue(m.bytes() > 4L * 4 * 1_270_000_000L, "four float copies of 1.27G parameters: " + m.bytes());
     Optional<String> problem = m.problem(deep, 1L << 30, "this JVM's heap is 1.00 GiB");

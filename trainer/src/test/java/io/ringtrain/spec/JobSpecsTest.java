@@ -83,7 +83,8 @@ class JobSpecsTest {
         e.getMessage());
     JobSpec deep = JobSpecs.parse("model { n_layer: 100000 }", false, "inline");
     e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(deep, "inline"));
-    assertTrue(e.getMessage().contains("19827200128 parameters, more than the 2147483631"), e.getMessage());
+    long params = 100_000L * (12 * 128 * 128 + 13 * 128) + 2 * 128 + (4096 + 128) * 128; // default width, vocab, context
+    assertTrue(e.getMessage().contains(params + " parameters, more than the 2147483631"), e.getMessage());
   }
 
   @Test
