@@ -4,11 +4,14 @@ import io.ringtrain.data.DataLoader;
 import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.proto.ClusterSpec;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.spec.InvalidJobSpecException;
+import io.ringtrain.spec.JobSpecs;
 import io.ringtrain.train.EvalBatches;
 import io.ringtrain.train.TrainingData;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -21,6 +24,9 @@ final class JobPreflight {
   private JobPreflight() {}
 
   static void check(JobSpec spec, Configuration conf) throws IOException {
+    // resume takes its spec from a checkpoint and overrides flags that no parser has checked.
+    List<String> problems = JobSpecs.problems(spec);
+    if (!problems.isEmpty()) throw new InvalidJobSpecException(spec.getOut(), problems);
     int workers = spec.getCluster().getWorkers();
     int batch = spec.getData().getBatchSize();
     int context = spec.getModel().getBlockSize();

@@ -237,4 +237,11 @@ class CarelessInputTest {
     assertFails(2, "--workers=100000 is outside 1..1024", "bench", "allreduce", "--workers", "100000");
     assertFails(2, "more than this machine's", "bench", "allreduce", "--workers", "1024", "--mib", "64");
   }
+
+  @Test
+  void threadCountsAreBoundedEverywhere() {
+    assertFails(2, "--threads=100000 is outside 1..1024", "eval", "--checkpoint", run.toString(), "--data",
+        dataset.toString(), "--threads", "100000");
+    assertFails(2, "cluster.threads=100000 is outside 1..1024", "resume", run.toString(), "--threads", "100000");
+  }
 }
