@@ -49,7 +49,7 @@ class CarelessInputTest {
         "--val-fraction", "0.1"));
     run = shared.resolve("run");
     assertOk(Cli.run(args(List.of("train", "--data", dataset.toString(), "--out", run.toString(), "--steps", "4",
-        "--checkpoints", "2", "--eval-interval", "0"))));
+        "--checkpoint-at", "0.5,1", "--eval-interval", "0"))));
   }
 
   /** {@code head}, the tiny model's flags except those {@code more} gives, then {@code more}. */
@@ -76,7 +76,7 @@ class CarelessInputTest {
 
   /** A copy of the tiny run's checkpoint {@code step} whose params.f32 lost its last bytes. */
   Path damagedCheckpoint(int step) throws IOException {
-    Path copy = tmp.resolve("ckpt-" + step);
+    Path copy = tmp.resolve("damaged/checkpoints/" + step); // a checkpoint is named by its step
     Files.createDirectories(copy);
     try (var files = Files.list(run.resolve("checkpoints/" + step))) {
       for (Path f : files.toList()) Files.copy(f, copy.resolve(f.getFileName()));
@@ -147,6 +147,7 @@ class CarelessInputTest {
   void evalSampleAndExportNameTheOlderCheckpointTheyFellBackTo() throws IOException {
     Path copy = tmp.resolve("run");
     Files.createDirectories(copy.resolve("checkpoints"));
+    Files.copy(run.resolve("spec.json"), copy.resolve("spec.json"));
     for (int step : new int[] {2, 4}) {
       Files.createDirectories(copy.resolve("checkpoints/" + step));
       try (var files = Files.list(run.resolve("checkpoints/" + step))) {
@@ -165,7 +166,7 @@ class CarelessInputTest {
     for (String[] command : commands) {
       Cli.Result r = Cli.run(command);
       assertOk(r);
-      assertTrue(r.err().contains("using checkpoint ") && r.err().contains(used), command[0] + ":\n" + r.all());
+      assertTrue(r.err().contains("using ") && r.err().contains(used), command[0] + ":\n" + r.all());
     }
   }
 

@@ -7,12 +7,18 @@ import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
+import io.ringtrain.checkpoint.CheckpointWriter;
 
 /**
  * The run's voice: a progress line per logged step (step, loss, lr, tokens/s, MFU, ETA) and a record
  * per step in metrics.jsonl. One reporter serves a single-process run and the coordinator of a
  * multi-process one, which feeds it steps aggregated over ranks.
+ *
+ * <p>Tokens/s and MFU are the steps' own: tokens over the time the steps took as their ranks
+ * measured it (compute plus all-reduce), as llm.c and the train bench measure a step, never over
+ * the time between reports arriving here. Reports can queue up and arrive together (a stalled
+ * launcher drains them in a burst), or a window can span a pause of this process; neither says
+ * anything about the training's speed. The ETA is about wall-clock time, so it uses wall-clock time.
  */
 public final class RunReporter implements TrainingListener {
   /**
@@ -26,8 +32,8 @@ public final class RunReporter implements TrainingListener {
   private final double flopsPerToken;
   private final int logInterval;
   private final long startNanos = System.nanoTime();
-  private long windowStartNanos = System.nanoTime();
   private long windowTokens;
+  private double windowStepMs;
   private long firstStep = -1;
   private long tokensSinceStart;
 
@@ -43,15 +49,18 @@ public final class RunReporter implements TrainingListener {
     step(s.step(), s.totalSteps(), s.loss(), s.lr(), s.gradNorm(), s.tokens(), s.tokensSeen(), s.computeMs(), s.syncMs());
   }
 
-  /** A step of the whole job: {@code tokens} are all ranks' tokens in it. */
+  /**
+   * A step of the whole job: {@code tokens} are all ranks' tokens in it; {@code computeMs} and
+   * {@code syncMs} are the step's compute and all-reduce time (over ranks, the slowest of each, so
+   * their sum bounds the step's time from above and the rate shown from below).
+   */
   public void step(long step, long totalSteps, double loss, double lr, double gradNorm, long tokens, long tokensSeen,
       double computeMs, double syncMs) throws IOException {
     long now = System.nanoTime();
     if (firstStep < 0) firstStep = step;
     windowTokens += tokens;
+    windowStepMs += computeMs + syncMs;
     tokensSinceStart += tokens;
-    double windowSecs = (now - windowStartNanos) / 1e9;
-    double tokPerSec = windowTokens / Math.max(windowSecs, 1e-9);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("type", "train");
     r.put("step", step);
@@ -66,13 +75,39 @@ public final class RunReporter implements TrainingListener {
     if (step % logInterval == 0 || step == totalSteps || step == firstStep) {
       double overall = tokensSinceStart / Math.max((now - startNanos) / 1e9, 1e-9);
       double eta = (totalSteps - step) * (tokensSinceStart / (double) (step - firstStep + 1)) / Math.max(overall, 1e-9);
-      out.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | %s tok/s | MFU %.1f%% | ETA %s%n", step, totalSteps,
-          loss, lr, ProgressLine.human((long) tokPerSec), 100 * tokPerSec * flopsPerToken / DEFAULT_PEAK_FLOPS,
-          ProgressLine.duration(eta));
+      out.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | %s | ETA %s%n", step, totalSteps, loss, lr,
+          speed(), ProgressLine.duration(eta));
       out.flush();
-      windowStartNanos = now;
       windowTokens = 0;
+      windowStepMs = 0;
     }
+  }
+
+  /**
+   * Forgets what was recorded after {@code step}: a recovered job repeats those steps. The rate
+   * window starts again.
+   */
+  public void rewind(long step) throws IOException {
+    metrics.rewind(step);
+    windowTokens = 0;
+    windowStepMs = 0;
+  }
+
+  /** A record of another kind (a recovery) at {@code step}, with its fields, in metrics.jsonl. */
+  public void record(String type, long step, Map<String, ?> fields) throws IOException {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", type);
+    r.put("step", step);
+    r.putAll(fields);
+    metrics.write(r);
+  }
+
+  /** "12.3k tok/s | MFU 4.5%" over the steps since the last line; dashes when they took no measurable time. */
+  private String speed() {
+    if (windowStepMs <= 0) return "- tok/s | MFU -";
+    double tokPerSec = windowTokens / (windowStepMs / 1e3);
+    return String.format(Locale.ROOT, "%s tok/s | MFU %.1f%%", ProgressLine.human((long) tokPerSec),
+        100 * tokPerSec * flopsPerToken / DEFAULT_PEAK_FLOPS);
   }
 
   @Override
@@ -88,7 +123,22 @@ public final class RunReporter implements TrainingListener {
   }
 
   @Override
-  public void onCheckpoint(long step, Path dir) {
-    out.println("step " + step + " | checkpoint " + dir);
+  public void onCheckpoint(CheckpointWriter.Committed c) throws IOException {
+    out.printf(Locale.ROOT, "step %d | checkpoint %s (%s, %.0f MB/s in the background; training stalled %.1f ms)%n",
+        c.step(), c.dir(), c.planned() ? "planned" : "safety", c.bytes() / 1e6 / Math.max(c.writeMs() / 1e3, 1e-9),
+        c.snapshotMs());
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", "checkpoint");
+    r.put("step", c.step());
+    r.put("planned", c.planned());
+    r.put("bytes", c.bytes());
+    r.put("snapshot_ms", c.snapshotMs());
+    r.put("write_ms", c.writeMs());
+    metrics.write(r);
+  }
+
+  @Override
+  public void onCheckpointFailed(long step, boolean planned, String error) {
+    out.println("step " + step + " | checkpoint FAILED: " + error);
   }
 }
