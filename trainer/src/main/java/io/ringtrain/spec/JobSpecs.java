@@ -218,7 +218,7 @@ public final class JobSpecs {
       long floats = MemoryEstimate.parameterFloats(m);
       if (floats > ParameterLayout.MAX_FLOATS) {
         p.add("model.n_layer=" + m.getNLayer() + " with model.n_embd=" + m.getNEmbd() + " makes "
-            + (floats == Long.MAX_VALUE ? "more than 9.2e18" : String.valueOf(floats)) + " parameters, more than the "
+            + (floats == Long.MAX_VALUE ? "over 9.2e18" : String.valueOf(floats)) + " parameters, more than the "
             + ParameterLayout.MAX_FLOATS + " one Java float array holds: use fewer layers or a smaller width");
       }
     }

@@ -79,7 +79,7 @@ class JobSpecsTest {
     JobSpec wide = JobSpecs.parse("model { n_layer: 1 n_head: 2 n_embd: 2000000000 }", false, "inline");
     InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(wide, "inline"));
     assertEquals(1, e.problems().size(), e.getMessage());
-    assertTrue(e.problems().get(0).startsWith("model.n_layer=1 with model.n_embd=2000000000 makes more than"),
+    assertTrue(e.problems().get(0).startsWith("model.n_layer=1 with model.n_embd=2000000000 makes over 9.2e18 parameters"),
         e.getMessage());
     JobSpec deep = JobSpecs.parse("model { n_layer: 100000 }", false, "inline");
     e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(deep, "inline"));
