@@ -49,7 +49,7 @@ final class LocalRun {
     Configuration conf = FileSystems.configuration();
     Path runDir = new Path(spec.getOut());
     FileSystem fs = runDir.getFileSystem(conf);
-    TrainingData.open(spec, conf).close(); // bad data is reported before anything is written
+    JobPreflight.check(spec, conf); // every refusal comes before the run directory's first file
     TrainingPlan plan = TrainingPlan.of(spec);
     if (resumeFrom == null) {
       Optional<Path> existing = Checkpoints.latest(fs, runDir);

@@ -87,9 +87,18 @@ public final class TokenizeCommand implements Callable<Integer> {
     Configuration conf = FileSystems.configuration();
     TextCorpus corpus = TextCorpus.open(input, conf, split);
     Path out = new Path(output);
-    FileSystem fs = OutputDirs.prepare(out, conf, overwrite);
+    OutputDirs.write(out, conf, overwrite, fs -> writeDataset(corpus, split, conf, fs, out, options));
+    return ExitCodes.OK;
+  }
 
-    if (master != null) return onSpark(corpus, split, fs, out, options);
+  /** Trains or loads the tokenizer, then writes it, the shards and meta.json into {@code out}. */
+  private void writeDataset(TextCorpus corpus, TextCorpus.Split split, Configuration conf, FileSystem fs, Path out,
+      CorpusSharder.Options options) throws IOException {
+    if (master != null) {
+      onSpark(corpus, split, fs, out, options);
+      return;
+    }
+    PrintStream err = System.err;
     ByteLevelBpe bpe;
     if (tokenizer != null) {
       bpe = loadTokenizer(conf);
@@ -115,11 +124,11 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
     writeTokenizer(fs, out, bpe);
     err.println("encoding into shards");
-    return report(CorpusSharder.write(corpus, bpe, fs, out, options, new ProgressLine(err, "B")), bpe);
+    report(CorpusSharder.write(corpus, bpe, fs, out, options, new ProgressLine(err, "B")), bpe);
   }
 
   /** The Spark path: the same passes, one task per file (SparkTokenizer), the same files written. */
-  private int onSpark(TextCorpus corpus, TextCorpus.Split split, FileSystem fs, Path out, CorpusSharder.Options options)
+  private void onSpark(TextCorpus corpus, TextCorpus.Split split, FileSystem fs, Path out, CorpusSharder.Options options)
       throws IOException {
     PrintStream err = System.err;
     io.ringtrain.launch.spark.SparkContexts.requireSpark("--master");
@@ -137,7 +146,7 @@ public final class TokenizeCommand implements Callable<Integer> {
       }
       writeTokenizer(fs, out, bpe);
       err.println("encoding into shards");
-      return report(spark.write(bpe, out, options), bpe);
+      report(spark.write(bpe, out, options), bpe);
     }
   }
 
@@ -157,11 +166,10 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
   }
 
-  private int report(CorpusSharder.Summary s, ByteLevelBpe bpe) {
+  private void report(CorpusSharder.Summary s, ByteLevelBpe bpe) {
     System.out.printf(Locale.ROOT,
         "wrote %s: %d documents, %d train tokens in %d shard(s), %d val tokens in %d shard(s), vocab %d, %.2f bytes/token%n",
         output, s.documents(), s.trainTokens(), s.trainShards().size(), s.valTokens(), s.valShards().size(),
         bpe.vocabSize(), s.textBytes() / (double) Math.max(1, s.trainTokens() + s.valTokens() - s.documents()));
-    return ExitCodes.OK;
   }
 }

@@ -73,6 +73,12 @@ public final class CorpusSharder {
       throw new MalformedCorpusException("input " + corpus.files().get(0) + (corpus.files().size() > 1 ? " …" : "")
           + " holds no documents (every line is empty)");
     }
+    if (s.train.tokens == 0) {
+      throw new MalformedCorpusException("input " + corpus.files().get(0) + (corpus.files().size() > 1 ? " …" : "")
+          + " yields no training tokens: its " + s.documents + " document(s) all went to validation (one in every "
+          + every + ", the first included, is held out); give more documents (one per line"
+          + " with --documents lines) or pass --val-fraction 0");
+    }
     s.train.flush();
     s.val.flush();
     double secs = progress.elapsedSeconds();
