@@ -3,6 +3,7 @@ package io.ringtrain.train;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.data.DataLoader;
 import io.ringtrain.data.ShardSet;
+import io.ringtrain.export.PretrainedWeights;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.model.GptModel;
@@ -72,6 +73,8 @@ public final class Trainer {
     Rng rng = new Rng(spec.getSeed());
     this.initRngState = rng.state();
     model.initialize(rng);
+    // init_from: pretrained weights replace the initialisation (a resumed run has its own).
+    if (resumeFrom == null && spec.hasInitFrom()) PretrainedWeights.open(spec.getInitFrom()).loadInto(model);
     OptimizerSpec o = spec.getOptimizer();
     this.adamw = new AdamW(model.layout(), (float) o.getBeta1(), (float) o.getBeta2(), (float) o.getEps(),
         (float) o.getWeightDecay());
@@ -121,6 +124,8 @@ public final class Trainer {
   public void run(TrainingListener listener) throws IOException {
     List<Long> checkpoints = plan.checkpointSteps();
     int evalEvery = spec.getSchedule().getEvalInterval();
+    // A run from pretrained weights is scored before it trains, so its curve starts where they stand.
+    if (step == 0 && spec.hasInitFrom() && eval != null && evalEvery > 0) listener.onEval(0, 0, validationLoss());
     while (step < plan.steps()) {
       StepResult r = trainStep();
       listener.onStep(r);
