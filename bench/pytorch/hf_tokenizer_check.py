@@ -5,7 +5,7 @@ Loads EXPORT_DIR/tokenizer.json twice, as `tokenizers.Tokenizer.from_file` and a
 CORPUS (plain or .gz, one document a line, without its newline) and compares the ids with
 IDS_FILE, ringtrain's encoding of the same lines (space-separated ids, one line each). Then
 decodes our ids and compares the text with the line. Prints one JSON object: the line count, the
-mismatches of each kind and the first mismatching line of each, with both encodings.
+mismatches of each kind, the first 20 lines that differ and the first difference, both sides.
 
 usage: hf_tokenizer_check.py EXPORT_DIR CORPUS IDS_FILE
 """
@@ -42,6 +42,7 @@ def main():
     def compare(name, theirs, expected, context):
         bad = [i for i in range(len(lines)) if theirs[i] != expected[i]]
         report[name + "_mismatches"] = len(bad)
+        report[name + "_mismatch_lines"] = bad[:20]
         if bad:
             i = bad[0]
             at = first_difference(theirs[i], expected[i])

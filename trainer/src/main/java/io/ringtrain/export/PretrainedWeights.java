@@ -12,6 +12,8 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,43 +28,56 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>Hugging Face tensors are placed by {@link HfGpt2Tensors}, the mapping {@code export} writes
  * with, Conv1D transposes included; names with or without {@code transformer.} are accepted (the
- * hub's gpt2 is a {@code GPT2Model} checkpoint), as are the causal-mask buffers old checkpoints
- * carry. An llm.c checkpoint, as its {@code gpt2_build_from_checkpoint} reads it: 256 int32
- * header words (magic 20240326, version 3 for float32 or 5 for bfloat16, maxT, V, L, NH, C, Vp),
- * then llm.c's 16 tensors, each holding all layers in turn, in our (out, in) orientation, wte with
- * Vp rows. In both, only the real vocabulary's rows are taken (our padding rows stay zero), and a
- * context shorter than the checkpoint's takes the first rows of wpe, as nanoGPT's crop does.
+ * hub's gpt2 is a {@code GPT2Model} checkpoint), and so are the causal-mask buffers and the tied
+ * LM head that some checkpoints carry. An llm.c checkpoint is read as llm.c's
+ * {@code gpt2_build_from_checkpoint} reads it: 256 int32 header words (magic 20240326, version 3
+ * for float32 or 5 for bfloat16, maxT, V, L, NH, C, Vp), then llm.c's 16 tensors, each holding all
+ * layers in turn, in our (out, in) orientation, wte with Vp rows. In both, only the real
+ * vocabulary's rows are taken (our padding rows stay zero), and a context shorter than the
+ * checkpoint's takes the first rows of wpe, as nanoGPT's crop does.
  *
- * <p>Every problem is an {@link IllegalArgumentException} naming the file and what is wrong in it,
- * a truncated file by the first tensor that is incomplete.
+ * <p>{@link #open} reads the shape and checks the whole file's structure against it, so a
+ * truncated or foreign file is refused before a run writes anything; every problem is an
+ * {@link IllegalArgumentException} naming the file and what is wrong, a truncated file by the
+ * first tensor that is incomplete.
  */
 public final class PretrainedWeights {
-  public static final int LLMC_MAGIC = 20240326;
+  private static final int LLMC_MAGIC = 20240326;
   private static final int LLMC_FP32 = 3;
   private static final int LLMC_BF16 = 5;
-  private static final int LLMC_HEADER_BYTES = 256 * 4;
+  private static final int LLMC_HEADER_WORDS = 256;
   private static final String SAFETENSORS = "model.safetensors";
   private static final String CONFIG = "config.json";
-  /** llm.c's parameter tensors after wte and wpe, in its file order (ParameterLayout's names). */
+  /** llm.c's parameter tensors after wte and wpe, in its file order, by ParameterLayout's names. */
   private static final List<String> LLMC_LAYER_TENSORS = List.of("ln1w", "ln1b", "qkvw", "qkvb", "attprojw",
       "attprojb", "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb");
 
   /** The shape a checkpoint holds; {@code positions} is its longest context. */
-  public record Shape(int nLayer, int nHead, int nEmbd, int positions, int vocabSize) {}
-
-  private final Path file;
-  private final boolean llmc;
-  private final Shape shape;
-  private final FileSystem fs;
-
-  private PretrainedWeights(FileSystem fs, Path file, boolean llmc, Shape shape) {
-    this.fs = fs;
-    this.file = file;
-    this.llmc = llmc;
-    this.shape = shape;
+  public record Shape(int nLayer, int nHead, int nEmbd, int positions, int vocabSize) {
+    GptConfig config() {
+      return GptConfig.of(nLayer, nHead, nEmbd, positions, vocabSize);
+    }
   }
 
-  /** Opens {@code source} and reads its shape (config.json or the llm.c header); no tensors yet. */
+  /** Where one tensor's values start in the file, and their encoding (4: float32, 2: bfloat16). */
+  private record Stored(long position, int width) {}
+
+  private final FileSystem fs;
+  private final Path file;
+  private final Shape shape;
+  private final boolean llmc;
+  /** By ParameterLayout name for llm.c, by Hugging Face name (with the prefix) for safetensors. */
+  private final Map<String, Stored> stored;
+
+  private PretrainedWeights(FileSystem fs, Path file, Shape shape, boolean llmc, Map<String, Stored> stored) {
+    this.fs = fs;
+    this.file = file;
+    this.shape = shape;
+    this.llmc = llmc;
+    this.stored = stored;
+  }
+
+  /** Opens {@code source}: its shape (config.json or the llm.c header) and where each tensor is, all checked. */
   public static PretrainedWeights open(String source) throws IOException {
     Path p = new Path(source);
     FileSystem fs = p.getFileSystem(FileSystems.configuration());
@@ -77,8 +92,9 @@ public final class PretrainedWeights {
       }
       p = st;
     }
-    if (fs.getFileStatus(p).getLen() >= 4 && firstInt(fs, p) == LLMC_MAGIC) {
-      return new PretrainedWeights(fs, p, true, llmcShape(fs, p));
+    long length = fs.getFileStatus(p).getLen();
+    if (length >= 4 && ByteBuffer.wrap(bytes(fs, p, 0, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt() == LLMC_MAGIC) {
+      return openLlmc(fs, p, length);
     }
     if (!p.getName().endsWith(".safetensors")) {
       throw new IllegalArgumentException("--init-from " + p + " is neither an llm.c checkpoint (its first word is not "
@@ -89,7 +105,7 @@ public final class PretrainedWeights {
       throw new IllegalArgumentException(p + " needs the " + CONFIG + " that gives its shape beside it: " + config
           + " is missing");
     }
-    return new PretrainedWeights(fs, p, false, hfShape(fs, config));
+    return openSafetensors(fs, p, length, hfShape(fs, config));
   }
 
   /** The file the tensors come from. */
@@ -108,43 +124,47 @@ public final class PretrainedWeights {
    * @throws IllegalArgumentException naming each field that differs
    */
   public void checkFits(GptConfig cfg) {
-    StringBuilder wrong = new StringBuilder();
+    List<String> wrong = new ArrayList<>();
     differs(wrong, "n_layer", shape.nLayer(), cfg.nLayer());
     differs(wrong, "n_head", shape.nHead(), cfg.nHead());
     differs(wrong, "n_embd", shape.nEmbd(), cfg.nEmbd());
     differs(wrong, "vocab_size", shape.vocabSize(), cfg.vocabSize());
     if (cfg.blockSize() > shape.positions()) {
-      wrong.append(wrong.length() > 0 ? ", " : "").append("block_size ").append(cfg.blockSize())
-          .append(" is longer than its ").append(shape.positions()).append(" positions");
+      wrong.add("block_size " + cfg.blockSize() + " is longer than its " + shape.positions() + " positions");
     }
-    if (wrong.length() > 0) {
-      throw new IllegalArgumentException("--init-from " + file + " does not fit the job's model: " + wrong
-          + ". Leave the model flags out (the shape is then the checkpoint's) or match them; a vocabulary that"
-          + " differs needs data tokenized with the checkpoint's tokenizer");
+    if (!wrong.isEmpty()) {
+      throw new IllegalArgumentException("--init-from " + file + " does not fit the job's model: "
+          + String.join(", ", wrong) + ". Leave the model flags out (the shape is then the checkpoint's) or match"
+          + " them; a vocabulary that differs needs data tokenized with the checkpoint's tokenizer");
     }
   }
 
-  /** Puts the weights into {@code model}'s parameters (the padding rows of wte are zeroed). */
+  /** Puts the weights into {@code model}'s parameters; the padding rows of wte are zero. */
   public void loadInto(GptModel model) throws IOException {
     GptConfig cfg = model.config();
     checkFits(cfg);
     float[] params = model.params();
-    java.util.Arrays.fill(params, 0f);
+    Arrays.fill(params, 0f);
     try (FSDataInputStream in = fs.open(file)) {
       if (llmc) {
-        loadLlmc(in, model.layout(), params);
+        ParameterLayout layout = model.layout();
+        for (ParameterLayout.Tensor t : layout.tensors()) {
+          // Of wte the real vocabulary's rows, of wpe the job's context: both are row-major prefixes.
+          int take = t.name().equals("wte") ? cfg.vocabSize() * cfg.nEmbd()
+              : t.name().equals("wpe") ? cfg.blockSize() * cfg.nEmbd() : t.size();
+          System.arraycopy(values(in, stored.get(t.name()), take), 0, params, t.offset(), take);
+        }
       } else {
-        loadSafetensors(in, cfg, params);
+        for (HfGpt2Tensors.Tensor t : HfGpt2Tensors.of(cfg)) {
+          t.write(values(in, stored.get(t.name()), t.size()), params);
+        }
       }
     }
     model.paramsWritten();
   }
 
-  private static void differs(StringBuilder wrong, String field, int theirs, int ours) {
-    if (theirs != ours) {
-      wrong.append(wrong.length() > 0 ? ", " : "").append(field).append(" is ").append(theirs).append(" there but ")
-          .append(ours).append(" here");
-    }
+  private static void differs(List<String> wrong, String field, int theirs, int ours) {
+    if (theirs != ours) wrong.add(field + " is " + theirs + " there but " + ours + " here");
   }
 
   // ---- Hugging Face ----
@@ -171,8 +191,13 @@ public final class PretrainedWeights {
       throw new IllegalArgumentException(config + " has an LM head of its own (tie_word_embeddings false); ringtrain's"
           + " GPT ties it to wte");
     }
-    return new Shape(intField(c, config, "n_layer"), intField(c, config, "n_head"), intField(c, config, "n_embd"),
-        intField(c, config, "n_positions"), intField(c, config, "vocab_size"));
+    int nEmbd = intField(c, config, "n_embd");
+    int nHead = intField(c, config, "n_head");
+    if (nEmbd % nHead != 0) {
+      throw new IllegalArgumentException(config + ": n_embd " + nEmbd + " is not a multiple of n_head " + nHead);
+    }
+    return new Shape(intField(c, config, "n_layer"), nHead, nEmbd, intField(c, config, "n_positions"),
+        intField(c, config, "vocab_size"));
   }
 
   private static int intField(JsonObject c, Path config, String name) {
@@ -183,178 +208,152 @@ public final class PretrainedWeights {
     return v.getAsInt();
   }
 
-  private record Entry(String dtype, List<Integer> shape, long start, long end) {}
-
-  private void loadSafetensors(FSDataInputStream in, GptConfig cfg, float[] params) throws IOException {
-    long length = fs.getFileStatus(file).getLen();
+  private static PretrainedWeights openSafetensors(FileSystem fs, Path file, long length, Shape shape)
+      throws IOException {
     if (length < 8) throw new IllegalArgumentException(file + " is truncated: " + length + " bytes, no header");
-    byte[] lenBytes = new byte[8];
-    in.readFully(0, lenBytes);
-    long headerLen = ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long headerLen = ByteBuffer.wrap(bytes(fs, file, 0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLen <= 0 || headerLen > length - 8 || headerLen > (100 << 20)) {
       throw new IllegalArgumentException(file + " is not a safetensors file, or is truncated: its header claims "
           + headerLen + " bytes of the " + (length - 8) + " after the length word");
     }
-    byte[] json = new byte[(int) headerLen];
-    in.readFully(8, json);
-    Map<String, Entry> entries = header(json);
-    long dataStart = 8 + headerLen;
-    long dataLen = length - dataStart;
-    Map<String, HfGpt2Tensors.Tensor> wanted = new HashMap<>();
-    for (HfGpt2Tensors.Tensor t : HfGpt2Tensors.of(cfg)) wanted.put(t.name(), t);
-    Map<String, Entry> found = new HashMap<>();
-    for (Map.Entry<String, Entry> e : entries.entrySet()) {
-      String name = e.getKey().startsWith(HfGpt2Tensors.PREFIX) ? e.getKey() : HfGpt2Tensors.PREFIX + e.getKey();
-      if (wanted.containsKey(name)) {
-        found.put(name, e.getValue());
-      } else if (!isIgnorable(e.getKey())) {
-        throw new IllegalArgumentException(file + " holds tensor " + e.getKey() + ", which is not part of a GPT-2"
-            + " language model");
-      }
-    }
-    for (HfGpt2Tensors.Tensor t : HfGpt2Tensors.of(cfg)) {
-      Entry e = found.get(t.name());
-      if (e == null) throw new IllegalArgumentException(file + " lacks tensor " + t.name());
-      List<Integer> want = t.shape();
-      // A longer context than the job's: the job takes the first rows of wpe.
-      boolean cropped = t.name().endsWith("wpe.weight") && e.shape().size() == 2 && e.shape().get(0) >= want.get(0)
-          && e.shape().get(1).equals(want.get(1));
-      if (!cropped && !e.shape().equals(want)) {
-        throw new IllegalArgumentException(file + ": tensor " + t.name() + " has shape " + e.shape() + ", expected "
-            + want);
-      }
-      int width = bytesPer(e.dtype(), t.name());
-      long elements = 1;
-      for (int d : e.shape()) elements *= d;
-      if (e.end() - e.start() != elements * width || e.start() < 0) {
-        throw new IllegalArgumentException(file + ": tensor " + t.name() + " has data_offsets [" + e.start() + ", "
-            + e.end() + "), which do not hold " + elements + " " + e.dtype() + " values");
-      }
-      if (e.end() > dataLen) {
-        throw new IllegalArgumentException(file + " is truncated: tensor " + t.name() + " needs bytes [" + e.start()
-            + ", " + e.end() + ") of the data but the file holds " + dataLen + "; copy or download it again");
-      }
-      t.write(values(in, dataStart + e.start(), t.size(), width), params);
-    }
-  }
-
-  /** Causal-mask buffers that GPT-2 checkpoints of older transformers carry, and the tied head. */
-  private static boolean isIgnorable(String name) {
-    return name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias") || name.equals("lm_head.weight");
-  }
-
-  private Map<String, Entry> header(byte[] json) {
-    JsonObject h;
+    JsonObject header;
     try {
-      h = JsonParser.parseString(new String(json, StandardCharsets.UTF_8)).getAsJsonObject();
+      header = JsonParser.parseString(new String(bytes(fs, file, 8, (int) headerLen), StandardCharsets.UTF_8))
+          .getAsJsonObject();
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(file + " has a header that is not a JSON object: " + e.getMessage());
     }
-    Map<String, Entry> entries = new HashMap<>();
-    for (Map.Entry<String, JsonElement> e : h.entrySet()) {
+    Map<String, JsonObject> entries = new HashMap<>();
+    for (Map.Entry<String, JsonElement> e : header.entrySet()) {
       if (e.getKey().equals("__metadata__")) continue;
-      try {
-        JsonObject t = e.getValue().getAsJsonObject();
-        List<Integer> shape = new java.util.ArrayList<>();
-        for (JsonElement d : t.getAsJsonArray("shape")) shape.add(d.getAsInt());
-        var offsets = t.getAsJsonArray("data_offsets");
-        entries.put(e.getKey(), new Entry(t.get("dtype").getAsString(), shape, offsets.get(0).getAsLong(),
-            offsets.get(1).getAsLong()));
-      } catch (RuntimeException x) {
-        throw new IllegalArgumentException(file + ": the header entry of tensor " + e.getKey()
-            + " lacks dtype, shape or data_offsets");
+      String name = e.getKey().startsWith(HfGpt2Tensors.PREFIX) ? e.getKey() : HfGpt2Tensors.PREFIX + e.getKey();
+      if (e.getValue().isJsonObject()) entries.put(name, e.getValue().getAsJsonObject());
+    }
+    long dataStart = 8 + headerLen;
+    Map<String, Stored> stored = new HashMap<>();
+    for (HfGpt2Tensors.Tensor t : HfGpt2Tensors.of(shape.config())) {
+      JsonObject e = entries.remove(t.name());
+      if (e == null) throw new IllegalArgumentException(file + " lacks tensor " + t.name());
+      stored.put(t.name(), safetensor(file, t, e, dataStart, length));
+    }
+    for (String extra : entries.keySet()) {
+      if (!isIgnorable(extra)) {
+        throw new IllegalArgumentException(file + " holds tensor " + extra + ", which is not part of a GPT-2 language"
+            + " model");
       }
     }
-    return entries;
+    return new PretrainedWeights(fs, file, shape, false, stored);
   }
 
-  private int bytesPer(String dtype, String tensor) {
-    return switch (dtype) {
+  /** One header entry, checked: the dtype, the shape config.json implies, offsets inside the file. */
+  private static Stored safetensor(Path file, HfGpt2Tensors.Tensor t, JsonObject e, long dataStart, long length) {
+    String dtype;
+    List<Integer> shape = new ArrayList<>();
+    long start;
+    long end;
+    try {
+      dtype = e.get("dtype").getAsString();
+      for (JsonElement d : e.getAsJsonArray("shape")) shape.add(d.getAsInt());
+      start = e.getAsJsonArray("data_offsets").get(0).getAsLong();
+      end = e.getAsJsonArray("data_offsets").get(1).getAsLong();
+    } catch (RuntimeException x) {
+      throw new IllegalArgumentException(file + ": the header entry of " + t.name() + " lacks dtype, shape or"
+          + " data_offsets");
+    }
+    if (!shape.equals(t.shape())) {
+      throw new IllegalArgumentException(file + ": tensor " + t.name() + " has shape " + shape + ", but " + CONFIG
+          + " implies " + t.shape());
+    }
+    int width = switch (dtype) {
       case "F32" -> 4;
       case "BF16" -> 2;
-      default -> throw new IllegalArgumentException(file + ": tensor " + tensor + " is " + dtype
+      default -> throw new IllegalArgumentException(file + ": tensor " + t.name() + " is " + dtype
           + "; --init-from reads F32 and BF16 (convert the checkpoint to float32)");
     };
+    if (start < 0 || end - start != (long) t.size() * width) {
+      throw new IllegalArgumentException(file + ": tensor " + t.name() + " has data_offsets [" + start + ", " + end
+          + "), which do not hold its " + t.size() + " " + dtype + " values");
+    }
+    if (dataStart + end > length) {
+      throw new IllegalArgumentException(file + " is truncated: tensor " + t.name() + " needs bytes [" + start + ", "
+          + end + ") of the data but the file holds " + (length - dataStart) + "; copy or download it again");
+    }
+    return new Stored(dataStart + start, width);
+  }
+
+  /** Causal-mask buffers that checkpoints of older transformers carry, and the LM head tied to wte. */
+  private static boolean isIgnorable(String name) {
+    return name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")
+        || name.equals(HfGpt2Tensors.PREFIX + "lm_head.weight");
   }
 
   // ---- llm.c ----
 
-  private static Shape llmcShape(FileSystem fs, Path p) throws IOException {
-    int[] h = llmcHeader(fs, p);
-    int version = h[1];
-    if (version != LLMC_FP32 && version != LLMC_BF16) {
-      throw new IllegalArgumentException(p + " is llm.c checkpoint version " + version + "; ringtrain reads versions "
+  private static PretrainedWeights openLlmc(FileSystem fs, Path file, long length) throws IOException {
+    if (length < 4 * LLMC_HEADER_WORDS) {
+      throw new IllegalArgumentException(file + " is truncated: shorter than llm.c's " + 4 * LLMC_HEADER_WORDS
+          + "-byte header");
+    }
+    int[] h = new int[LLMC_HEADER_WORDS];
+    ByteBuffer.wrap(bytes(fs, file, 0, 4 * LLMC_HEADER_WORDS)).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(h);
+    if (h[1] != LLMC_FP32 && h[1] != LLMC_BF16) {
+      throw new IllegalArgumentException(file + " is llm.c checkpoint version " + h[1] + "; ringtrain reads versions "
           + LLMC_FP32 + " (float32) and " + LLMC_BF16 + " (bfloat16), which llm.c's train_gpt2.py writes");
     }
     for (int i = 2; i <= 7; i++) {
-      if (h[i] <= 0) throw new IllegalArgumentException(p + ": llm.c header word " + i + " is " + h[i]);
+      if (h[i] <= 0) throw new IllegalArgumentException(file + ": llm.c header word " + i + " is " + h[i]);
     }
-    if (h[7] < h[3]) {
-      throw new IllegalArgumentException(p + ": padded vocabulary " + h[7] + " is smaller than the vocabulary " + h[3]);
-    }
-    return new Shape(h[4], h[5], h[6], h[2], h[3]);
-  }
-
-  private static int[] llmcHeader(FileSystem fs, Path p) throws IOException {
-    if (fs.getFileStatus(p).getLen() < LLMC_HEADER_BYTES) {
-      throw new IllegalArgumentException(p + " is truncated: shorter than llm.c's " + LLMC_HEADER_BYTES + "-byte header");
-    }
-    byte[] b = new byte[LLMC_HEADER_BYTES];
-    try (FSDataInputStream in = fs.open(p)) {
-      in.readFully(0, b);
-    }
-    int[] h = new int[256];
-    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(h);
-    return h;
-  }
-
-  private void loadLlmc(FSDataInputStream in, ParameterLayout layout, float[] params) throws IOException {
-    int[] h = llmcHeader(fs, file);
-    int width = h[1] == LLMC_BF16 ? 2 : 4;
     int maxT = h[2];
+    int v = h[3];
     int c = h[6];
     int vp = h[7];
-    GptConfig cfg = layout.config();
-    long at = LLMC_HEADER_BYTES;
-    long length = fs.getFileStatus(file).getLen();
-    at = llmcTensor(in, at, (long) vp * c, width, length, "wte", params, layout.wte(), cfg.vocabSize() * c);
-    at = llmcTensor(in, at, (long) maxT * c, width, length, "wpe", params, layout.wpe(), cfg.blockSize() * c);
+    if (vp < v) throw new IllegalArgumentException(file + ": padded vocabulary " + vp + " is smaller than " + v);
+    if (c % h[5] != 0) {
+      throw new IllegalArgumentException(file + ": channels " + c + " is not a multiple of heads " + h[5]);
+    }
+    Shape shape = new Shape(h[4], h[5], c, maxT, v);
+    ParameterLayout own = new ParameterLayout(shape.config());
+    int width = h[1] == LLMC_BF16 ? 2 : 4;
+    Map<String, Stored> stored = new HashMap<>();
+    long at = 4L * LLMC_HEADER_WORDS;
+    at = llmcTensor(file, length, stored, "wte", at, (long) vp * c, width);
+    at = llmcTensor(file, length, stored, "wpe", at, (long) maxT * c, width);
     for (String kind : LLMC_LAYER_TENSORS) {
-      for (int l = 0; l < cfg.nLayer(); l++) {
-        ParameterLayout.Tensor t = layout.tensor("h" + l + "." + kind);
-        at = llmcTensor(in, at, t.size(), width, length, kind + " of layer " + l, params, t.offset(), t.size());
+      for (int l = 0; l < shape.nLayer(); l++) {
+        String name = "h" + l + "." + kind;
+        at = llmcTensor(file, length, stored, name, at, own.tensor(name).size(), width);
       }
     }
-    at = llmcTensor(in, at, c, width, length, "lnfw", params, layout.lnfw(), c);
-    at = llmcTensor(in, at, c, width, length, "lnfb", params, layout.lnfb(), c);
+    at = llmcTensor(file, length, stored, "lnfw", at, c, width);
+    at = llmcTensor(file, length, stored, "lnfb", at, c, width);
     if (at != length) {
       throw new IllegalArgumentException(file + " has " + (length - at) + " bytes after llm.c's last tensor (lnfb):"
           + " not a checkpoint of the shape its header gives");
     }
+    return new PretrainedWeights(fs, file, shape, true, stored);
   }
 
-  /** Reads the first {@code take} of a tensor's {@code count} values at {@code at}; returns its end. */
-  private long llmcTensor(FSDataInputStream in, long at, long count, int width, long length, String name,
-      float[] params, int offset, int take) throws IOException {
+  /** Records a tensor of {@code count} values at {@code at}; returns where the next one starts. */
+  private static long llmcTensor(Path file, long length, Map<String, Stored> stored, String name, long at,
+      long count, int width) {
     long end = at + count * width;
     if (end > length) {
       throw new IllegalArgumentException(file + " is truncated: llm.c tensor " + name + " needs bytes [" + at + ", "
           + end + ") but the file has " + length + "; copy or download it again");
     }
-    float[] v = values(in, at, take, width);
-    System.arraycopy(v, 0, params, offset, take);
+    stored.put(name, new Stored(at, width));
     return end;
   }
 
   // ---- shared ----
 
-  /** {@code n} little-endian float32 (width 4) or bfloat16 (width 2) values at {@code position}. */
-  private static float[] values(FSDataInputStream in, long position, int n, int width) throws IOException {
-    byte[] raw = new byte[n * width];
-    in.readFully(position, raw);
+  /** The first {@code n} values of a stored tensor, little-endian float32 or bfloat16. */
+  private static float[] values(FSDataInputStream in, Stored s, int n) throws IOException {
+    byte[] raw = new byte[n * s.width()];
+    in.readFully(s.position(), raw);
     ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
     float[] v = new float[n];
-    if (width == 4) {
+    if (s.width() == 4) {
       b.asFloatBuffer().get(v);
     } else {
       // bfloat16 is the high half of a float32.
@@ -363,11 +362,11 @@ public final class PretrainedWeights {
     return v;
   }
 
-  private static int firstInt(FileSystem fs, Path p) throws IOException {
-    byte[] b = new byte[4];
+  private static byte[] bytes(FileSystem fs, Path p, long position, int n) throws IOException {
+    byte[] b = new byte[n];
     try (FSDataInputStream in = fs.open(p)) {
-      in.readFully(0, b);
+      in.readFully(position, b);
     }
-    return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    return b;
   }
 }
