@@ -6,6 +6,7 @@ import io.ringtrain.data.FileSystems;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.launch.LocalCluster;
 import io.ringtrain.metrics.MetricsLog;
+import io.ringtrain.metrics.TensorBoardEvents;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
@@ -49,8 +50,10 @@ final class LocalRun {
     }
     TrainingPlan plan = TrainingPlan.of(spec);
     out.println(plan.describe());
-    try (MetricsLog metrics = MetricsLog.open(fs, runDir, resumeFrom == null ? -1 : resumeFrom.manifest().getStep())) {
-      RunReporter reporter = new RunReporter(out, metrics, TrainingPlan.flopsPerToken(spec.getModel()),
+    long keepThroughStep = resumeFrom == null ? -1 : resumeFrom.manifest().getStep();
+    try (MetricsLog metrics = MetricsLog.open(fs, runDir, keepThroughStep);
+         TensorBoardEvents tensorboard = TensorBoardEvents.open(fs, runDir, keepThroughStep)) {
+      RunReporter reporter = new RunReporter(out, metrics, tensorboard, TrainingPlan.flopsPerToken(spec.getModel()),
           spec.getSchedule().getLogInterval());
       if (spec.getCluster().getWorkers() > 1) {
         JobOutcome outcome = LocalCluster.run(spec, resumeFrom != null, reporter, out);

@@ -1,6 +1,7 @@
 package io.ringtrain.train;
 
 import io.ringtrain.metrics.MetricsLog;
+import io.ringtrain.metrics.TensorBoardEvents;
 import io.ringtrain.progress.ProgressLine;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -10,9 +11,10 @@ import java.util.Map;
 import org.apache.hadoop.fs.Path;
 
 /**
- * The run's voice: a progress line per logged step (step, loss, lr, tokens/s, MFU, ETA) and a record
- * per step in metrics.jsonl. One reporter serves a single-process run and the coordinator of a
- * multi-process one, which feeds it steps aggregated over ranks.
+ * The run's voice: a progress line per logged step (step, loss, lr, tokens/s, MFU, ETA), a record
+ * per step in metrics.jsonl and the same numbers as TensorBoard scalars. One reporter serves a
+ * single-process run and the coordinator of a multi-process one, which feeds it steps aggregated
+ * over ranks, so both write the same files.
  */
 public final class RunReporter implements TrainingListener {
   /**
@@ -23,6 +25,7 @@ public final class RunReporter implements TrainingListener {
 
   private final PrintStream out;
   private final MetricsLog metrics;
+  private final TensorBoardEvents tensorboard;
   private final double flopsPerToken;
   private final int logInterval;
   private final long startNanos = System.nanoTime();
@@ -30,10 +33,13 @@ public final class RunReporter implements TrainingListener {
   private long windowTokens;
   private long firstStep = -1;
   private long tokensSinceStart;
+  private long lastStepNanos = System.nanoTime();
 
-  public RunReporter(PrintStream out, MetricsLog metrics, double flopsPerToken, int logInterval) {
+  public RunReporter(PrintStream out, MetricsLog metrics, TensorBoardEvents tensorboard, double flopsPerToken,
+      int logInterval) {
     this.out = out;
     this.metrics = metrics;
+    this.tensorboard = tensorboard;
     this.flopsPerToken = flopsPerToken;
     this.logInterval = logInterval;
   }
@@ -63,11 +69,24 @@ public final class RunReporter implements TrainingListener {
     r.put("allreduce_ms", syncMs);
     r.put("unix_ms", System.currentTimeMillis());
     metrics.write(r);
+    // Per step, from the wall clock between reports: evaluation and checkpoint time fall into the next step.
+    double stepTokPerSec = tokens / Math.max((now - lastStepNanos) / 1e9, 1e-9);
+    lastStepNanos = now;
+    Map<String, Double> scalars = new LinkedHashMap<>();
+    scalars.put("train/loss", loss);
+    scalars.put("train/lr", lr);
+    if (!Double.isNaN(gradNorm)) scalars.put("train/grad_norm", gradNorm);
+    scalars.put("train/tokens_seen", (double) tokensSeen);
+    scalars.put("perf/tokens_per_s", stepTokPerSec);
+    scalars.put("perf/mfu_percent", mfuPercent(stepTokPerSec));
+    scalars.put("perf/compute_ms", computeMs);
+    scalars.put("perf/allreduce_ms", syncMs);
+    tensorboard.scalars(step, scalars);
     if (step % logInterval == 0 || step == totalSteps || step == firstStep) {
       double overall = tokensSinceStart / Math.max((now - startNanos) / 1e9, 1e-9);
       double eta = (totalSteps - step) * (tokensSinceStart / (double) (step - firstStep + 1)) / Math.max(overall, 1e-9);
       out.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | %s tok/s | MFU %.1f%% | ETA %s%n", step, totalSteps,
-          loss, lr, ProgressLine.human((long) tokPerSec), 100 * tokPerSec * flopsPerToken / DEFAULT_PEAK_FLOPS,
+          loss, lr, ProgressLine.human((long) tokPerSec), mfuPercent(tokPerSec),
           ProgressLine.duration(eta));
       out.flush();
       windowStartNanos = now;
@@ -84,11 +103,18 @@ public final class RunReporter implements TrainingListener {
     r.put("val_loss", valLoss);
     r.put("val_ppl", Math.exp(valLoss));
     metrics.write(r);
+    tensorboard.scalars(step, Map.of("val/loss", valLoss, "val/perplexity", Math.exp(valLoss)));
     out.printf(Locale.ROOT, "step %d | val loss %.4f | val ppl %.2f%n", step, valLoss, Math.exp(valLoss));
   }
 
   @Override
   public void onCheckpoint(long step, Path dir) {
+    tensorboard.checkpoint(step, dir.toString());
     out.println("step " + step + " | checkpoint " + dir);
+  }
+
+  /** Model FLOPs utilisation in percent at {@code tokPerSec}. */
+  private double mfuPercent(double tokPerSec) {
+    return 100 * tokPerSec * flopsPerToken / DEFAULT_PEAK_FLOPS;
   }
 }
