@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * transformers and safetensors, TensorBoard), made once from pip's configured wheel directories
  * and reused: a venv at {@code -Dringtrain.venv}, by default {@code target/python-venv} in the
  * project root. A venv whose stamp file lists exactly {@link #REQUIREMENTS} is taken as it is;
- * any other is made anew. If it cannot be made, the test that needs it fails and says why.
+ * into any other (or a new one) pip installs them first. If that fails, the test that needs the
+ * venv fails and says why.
  */
 final class PythonVenv {
   /**
@@ -37,13 +38,10 @@ final class PythonVenv {
     Path stamp = venv.resolve(STAMP);
     String wanted = String.join("\n", REQUIREMENTS) + "\n";
     if (!Files.exists(stamp) || !Files.readString(stamp).equals(wanted)) {
-      if (Files.exists(venv)) {
-        try (var walk = Files.walk(venv)) {
-          for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
+      if (!Files.exists(venv.resolve("bin/pip"))) {
+        Files.createDirectories(venv.getParent());
+        make(List.of("python3", "-m", "venv", venv.toString()), "python3 -m venv " + venv);
       }
-      Files.createDirectories(venv.getParent());
-      make(List.of("python3", "-m", "venv", venv.toString()), "python3 -m venv " + venv);
       List<String> pip = new ArrayList<>(List.of(venv.resolve("bin/pip").toString(), "install", "-q",
           // Where no index is reachable (here, CI) every lookup pip makes beyond the local wheel
           // directories would retry for seconds: one try each is enough.
