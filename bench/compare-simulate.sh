@@ -12,7 +12,7 @@ WARMUP=5
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 MODEL=(--data "$DATA" --layers 6 --heads 6 --width 384 --context 256 --steps "$STEPS" --eval-interval 0
-       --checkpoints 1 --log-interval 1000)
+       --checkpoint-at 1 --log-interval 1000)
 rate() { # tokens/s between step WARMUP and the last step
   /usr/bin/env python3 - "$1" "$WARMUP" <<'PY'
 import json, sys

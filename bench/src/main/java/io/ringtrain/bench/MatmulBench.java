@@ -85,13 +85,7 @@ public final class MatmulBench {
       }
     }
     be.hostReads(grads);
-    return new Row(s, median(fwd), median(bwd));
-  }
-
-  private static double median(double[] a) {
-    double[] b = a.clone();
-    Arrays.sort(b);
-    return b.length % 2 == 1 ? b[b.length / 2] : 0.5 * (b[b.length / 2 - 1] + b[b.length / 2]);
+    return new Row(s, Stats.median(fwd), Stats.median(bwd));
   }
 
   private static float[] random(Random r, int n) {

@@ -14,33 +14,50 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.ringtrain.proto.Assignment;
 import io.ringtrain.proto.Challenge;
+import io.ringtrain.proto.CheckpointAt;
+import io.ringtrain.proto.CheckpointReport;
 import io.ringtrain.proto.ControlMessage;
 import io.ringtrain.proto.Heartbeat;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.Join;
 import io.ringtrain.proto.Peer;
+import io.ringtrain.proto.RestorePoint;
 import io.ringtrain.proto.Stop;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * The control plane's server: rendezvous (authenticated joins, ranks, ring order, the job spec),
- * heartbeats both ways, failure detection and per-step aggregation of the workers' reports.
+ * The control plane's server: authenticated rendezvous (ranks, ring order, the job spec and the
+ * restore point), heartbeats both ways, failure detection, per-step aggregation of the workers'
+ * reports, checkpoint orders, and restarts.
  *
- * <p>Everything runs on one event-loop thread — connections, messages and the heartbeat tick —
- * so the job's state needs no locks.
+ * <p>A job lives through generations. Each one is a full set of {@code world} workers that join,
+ * asking for their stable rank, restore the same checkpoint and train. When a worker of the
+ * current generation dies, stalls or gives up, the generation ends: every survivor is told to
+ * leave at once, the launcher is asked for replacements, and the next generation restores the
+ * newest intact checkpoint, up to {@code cluster.max_restarts} times with a doubling back-off.
+ *
+ * <p>Everything runs on one event-loop thread (connections, messages and the heartbeat tick), so
+ * the job's state needs no locks; the listener and the restore-point choice, which may block on a
+ * filesystem, run on threads of their own.
  */
 public final class Coordinator implements AutoCloseable {
-  public static final int PROTOCOL_VERSION = 1;
+  public static final int PROTOCOL_VERSION = 2;
   private static final Logger LOG = Logger.getLogger(Coordinator.class.getName());
+
+  private enum Phase { RENDEZVOUS, RESTORING, RUNNING, ENDED }
 
   private final JobSpec spec;
   private final String jobId;
@@ -49,29 +66,48 @@ public final class Coordinator implements AutoCloseable {
   private final long heartbeatMs;
   private final long failureTimeoutMs;
   private final long rendezvousTimeoutMs;
+  private final int maxRestarts;
+  private final RestorePoints restorePoints;
   private final JobListener listener;
   private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final ExecutorService listenerThread = Executors.newSingleThreadExecutor(daemon("coordinator-listener"));
+  private final ExecutorService blockingThread = Executors.newSingleThreadExecutor(daemon("coordinator-restore"));
   private final Channel server;
   private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
-  private final long startMs = System.currentTimeMillis();
-
   private final Map<Channel, Member> members = new HashMap<>();
-  private final List<Member> joined = new ArrayList<>();
-  private final Map<Long, StepTotals> steps = new HashMap<>();
-  private boolean assigned;
+  private final List<String> causes = new ArrayList<>();
+
+  private Phase phase = Phase.RENDEZVOUS;
+  private int generation;
+  private Member[] slots;
+  private StepAggregator steps;
+  private long generationStartMs = System.currentTimeMillis();
+  private long lastCompletedStep;
+  private long restoredStep;
+  private long lastTickMs = System.currentTimeMillis();
+  private String pausedNote = "";
+  private long pausedAtMs = Long.MIN_VALUE / 2;
+  private Recovery pendingRecovery;
+  private final SafetyCheckpoints safety;
 
   private static final class Member {
     final Channel channel;
     final byte[] nonce = Hmac.nonce();
     long lastSeenMs = System.currentTimeMillis();
+    int generation = -1;
     int rank = -1;
     long pid;
     String ringHost;
     int ringPort;
+    boolean assigned;
     boolean finished;
 
     Member(Channel channel) {
       this.channel = channel;
+    }
+
+    boolean joined() {
+      return rank >= 0;
     }
 
     String describe() {
@@ -79,21 +115,18 @@ public final class Coordinator implements AutoCloseable {
     }
   }
 
-  private static final class StepTotals {
-    io.ringtrain.proto.StepReport first;
-    int ranks;
-    double loss;
-    long tokens;
-    double maxComputeMs;
-    double maxAllreduceMs;
+  /** A coordinator whose every generation starts fresh (nothing to restore). */
+  public Coordinator(JobSpec spec, String jobId, String secret, String host, int port, long rendezvousTimeoutMs,
+      JobListener listener) throws BindException {
+    this(spec, jobId, secret, host, port, rendezvousTimeoutMs, RestorePoints.NONE, listener);
   }
 
   /**
    * Starts listening on {@code host:port} (port 0 picks a free one) for {@code spec.cluster.workers}
-   * workers of job {@code jobId}.
+   * workers of job {@code jobId}; each generation restores what {@code restorePoints} chooses.
    */
   public Coordinator(JobSpec spec, String jobId, String secret, String host, int port, long rendezvousTimeoutMs,
-      JobListener listener) throws BindException {
+      RestorePoints restorePoints, JobListener listener) throws BindException {
     this.spec = spec;
     this.jobId = jobId;
     this.secret = secret;
@@ -101,7 +134,12 @@ public final class Coordinator implements AutoCloseable {
     this.heartbeatMs = spec.getCluster().getHeartbeatMs();
     this.failureTimeoutMs = spec.getCluster().getFailureTimeoutMs();
     this.rendezvousTimeoutMs = rendezvousTimeoutMs;
+    this.maxRestarts = spec.getCluster().getMaxRestarts();
+    this.restorePoints = restorePoints;
     this.listener = listener;
+    this.slots = new Member[world];
+    this.steps = new StepAggregator(world);
+    this.safety = new SafetyCheckpoints(spec.getCheckpoint());
     ServerBootstrap b = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
@@ -114,6 +152,8 @@ public final class Coordinator implements AutoCloseable {
       server = b.bind(host, port).syncUninterruptibly().channel();
     } catch (Exception e) {
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      listenerThread.shutdown();
+      blockingThread.shutdown();
       BindException be = new BindException("coordinator cannot listen on " + host + ":" + port + ": " + e.getMessage()
           + (port != 0 ? " (is the port in use? pick another or 0 for a free one)" : ""));
       be.initCause(e);
@@ -136,6 +176,22 @@ public final class Coordinator implements AutoCloseable {
     loop.execute(() -> end(exitCode, reason));
   }
 
+  /**
+   * The launcher saw a worker it started for {@code generation} end: it is lost if that generation
+   * is current and the worker had not finished. {@code badInput}: it exited saying its arguments or
+   * the job were wrong, which another attempt would only repeat.
+   */
+  public void workerExited(int generation, String description, boolean badInput) {
+    loop.execute(() -> {
+      if (generation != this.generation || phase == Phase.ENDED) return;
+      if (badInput) {
+        end(2, description);
+      } else {
+        failGeneration(description);
+      }
+    });
+  }
+
   private final class Handler extends SimpleChannelInboundHandler<ControlMessage> {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -150,14 +206,31 @@ public final class Coordinator implements AutoCloseable {
       Member m = members.get(ctx.channel());
       if (m == null) return;
       m.lastSeenMs = System.currentTimeMillis();
-      switch (msg.getBodyCase()) {
-        case JOIN -> join(m, msg.getJoin());
-        case STEP_REPORT -> {
-          if (m.rank >= 0) report(msg.getStepReport());
+      if (!m.joined()) {
+        // Before authentication only the join itself is heard.
+        if (msg.getBodyCase() == ControlMessage.BodyCase.JOIN) {
+          join(m, msg.getJoin());
+        } else {
+          refuse(m, "a " + msg.getBodyCase() + " message before joining: refused");
         }
+        return;
+      }
+      if (m.generation != generation || phase == Phase.ENDED) return; // a leftover of an ended generation
+      switch (msg.getBodyCase()) {
+        case STEP_REPORT -> report(m, msg.getStepReport());
         case FINISHED -> finished(m);
-        case EVAL_REPORT -> listener.onEval(msg.getEvalReport());
-        case CHECKPOINT_REPORT -> listener.onCheckpoint(msg.getCheckpointReport());
+        case EVAL_REPORT -> {
+          if (m.rank == 0) notifyListener(() -> listener.onEval(msg.getEvalReport()));
+        }
+        case CHECKPOINT_REPORT -> checkpointReport(m, msg.getCheckpointReport());
+        case FAILED -> {
+          String why = m.describe() + ": " + msg.getFailed().getReason();
+          if (msg.getFailed().getRetryable()) {
+            failGeneration(why);
+          } else {
+            end(1, why);
+          }
+        }
         case HEARTBEAT -> { }
         default -> refuse(m, "unexpected " + msg.getBodyCase() + " message");
       }
@@ -166,10 +239,13 @@ public final class Coordinator implements AutoCloseable {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       Member m = members.remove(ctx.channel());
-      if (m != null && m.rank >= 0 && !m.finished) {
-        end(1, m.describe() + " disconnected before finishing (process died or was killed?)");
-      } else if (m != null && m.rank < 0) {
-        joined.remove(m);
+      if (m == null || !m.joined() || m.generation != generation || m.finished) return;
+      if (phase == Phase.RUNNING) {
+        failGeneration(m.describe() + " disconnected before finishing (process died or was killed?)");
+      } else if (phase == Phase.RENDEZVOUS) {
+        slots[m.rank] = null; // it may join again
+      } else if (phase == Phase.RESTORING) {
+        failGeneration(m.describe() + " disconnected during the rendezvous");
       }
     }
 
@@ -192,58 +268,169 @@ public final class Coordinator implements AutoCloseable {
     } else if (!Hmac.verify(secret, j.getHmac().toByteArray(), m.nonce, jobId.getBytes(StandardCharsets.UTF_8))) {
       LOG.warning("refused worker from " + m.channel.remoteAddress() + ": bad HMAC (wrong job secret)");
       refuse(m, "authentication failed: wrong job secret");
-    } else if (assigned || joined.contains(m)) {
-      refuse(m, "job " + jobId + " already has its " + world + " workers");
+    } else if (phase != Phase.RENDEZVOUS) {
+      refuse(m, "job " + jobId + " already has its " + world + " workers (generation " + generation + " is "
+          + phase.name().toLowerCase(java.util.Locale.ROOT) + ")");
+    } else if (j.hasRequestedRank() && (j.getRequestedRank() < 0 || j.getRequestedRank() >= world)) {
+      refuse(m, "worker asked for rank " + j.getRequestedRank() + " but the job has ranks 0.." + (world - 1));
+    } else if (j.hasRequestedRank() && slots[j.getRequestedRank()] != null) {
+      refuse(m, "rank " + j.getRequestedRank() + " of generation " + generation + " is already taken by "
+          + slots[j.getRequestedRank()].describe());
     } else {
+      int rank = j.hasRequestedRank() ? j.getRequestedRank() : firstFreeSlot();
+      m.rank = rank;
+      m.generation = generation;
       m.pid = j.getPid();
       m.ringHost = j.getRingHost().isEmpty()
           ? ((InetSocketAddress) m.channel.remoteAddress()).getAddress().getHostAddress() : j.getRingHost();
       m.ringPort = j.getRingPort();
-      joined.add(m);
-      if (joined.size() == world) assign();
+      slots[rank] = m;
+      if (Arrays.stream(slots).allMatch(s -> s != null)) restoreThenAssign();
     }
   }
 
-  private void assign() {
-    assigned = true;
-    List<Peer> ring = new ArrayList<>();
+  private int firstFreeSlot() {
     for (int r = 0; r < world; r++) {
-      Member m = joined.get(r);
-      m.rank = r;
-      ring.add(Peer.newBuilder().setRank(r).setHost(m.ringHost).setPort(m.ringPort).build());
+      if (slots[r] == null) return r;
     }
+    throw new IllegalStateException("no free rank");
+  }
+
+  /** The restore point is chosen off the loop (it reads checkpoints), then every rank is told. */
+  private void restoreThenAssign() {
+    phase = Phase.RESTORING;
+    int g = generation;
+    CompletableFuture.supplyAsync(() -> {
+      try {
+        return restorePoints.choose(g);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, blockingThread).whenCompleteAsync((restore, failure) -> {
+      if (g != generation || phase != Phase.RESTORING) return;
+      if (failure != null) {
+        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+        end(1, "cannot choose the checkpoint to restore: " + cause.getMessage());
+      } else {
+        assign(restore);
+      }
+    }, loop);
+  }
+
+  private void assign(Optional<RestorePoint> restore) {
+    phase = Phase.RUNNING;
+    restoredStep = restore.map(RestorePoint::getStep).orElse(0L);
+    lastCompletedStep = restoredStep;
+    List<Peer> ring = new ArrayList<>();
+    for (Member m : slots) ring.add(Peer.newBuilder().setRank(m.rank).setHost(m.ringHost).setPort(m.ringPort).build());
     List<Assignment> all = new ArrayList<>();
-    for (Member m : joined) {
-      Assignment a = Assignment.newBuilder().setRank(m.rank).setWorldSize(world).addAllRing(ring).setSpec(spec).build();
-      all.add(a);
+    long now = System.currentTimeMillis();
+    for (Member m : slots) {
+      Assignment.Builder a = Assignment.newBuilder().setRank(m.rank).setWorldSize(world).addAllRing(ring).setSpec(spec)
+          .setGeneration(generation);
+      restore.ifPresent(a::setRestore);
+      all.add(a.build());
+      m.assigned = true;
+      m.lastSeenMs = now; // heartbeats start with the assignment
       m.channel.writeAndFlush(ControlMessage.newBuilder().setAssignment(a).build());
     }
-    listener.onRendezvous(all);
+    if (pendingRecovery != null) {
+      Recovery r = pendingRecovery;
+      pendingRecovery = new Recovery(r.generation(), r.cause(), r.failedAtStep(), restoredStep, r.detectedUnixMs(),
+          now - r.detectedUnixMs(), 0, 0);
+    }
+    int g = generation;
+    long from = restoredStep;
+    notifyListener(() -> {
+      listener.onGenerationStart(g, from);
+      listener.onRendezvous(all);
+    });
   }
 
-  private void report(io.ringtrain.proto.StepReport r) {
-    StepTotals t = steps.computeIfAbsent(r.getStep(), s -> new StepTotals());
-    if (t.first == null) t.first = r;
-    if (r.getParamsDigest() != t.first.getParamsDigest()) {
-      end(1, "ranks " + t.first.getRank() + " and " + r.getRank() + " hold different parameters after step " + r.getStep()
-          + ": the all-reduce or the kernels are not deterministic");
+  private void report(Member m, io.ringtrain.proto.StepReport r) {
+    if (phase != Phase.RUNNING) return;
+    StepAggregator.Outcome o = steps.add(m.rank, r);
+    if (o instanceof StepAggregator.Diverged d) {
+      end(1, d.reason());
+    } else if (o instanceof StepAggregator.Complete c) {
+      completed(c);
+    }
+  }
+
+  private void completed(StepAggregator.Complete c) {
+    lastCompletedStep = Math.max(lastCompletedStep, c.summary().step());
+    notifyListener(() -> listener.onStep(c.summary()));
+    if (pendingRecovery != null) {
+      Recovery p = pendingRecovery;
+      Recovery done = new Recovery(p.generation(), p.cause(), p.failedAtStep(), p.restoredStep(),
+          p.detectedUnixMs(), p.relaunchMs(), c.maxRestoreMs(), System.currentTimeMillis() - p.detectedUnixMs());
+      pendingRecovery = null;
+      notifyListener(() -> listener.onRecovered(done));
+    }
+    safety.due(c.summary().step(), System.currentTimeMillis()).ifPresent(at -> slots[0].channel.writeAndFlush(
+        ControlMessage.newBuilder().setCheckpointAt(CheckpointAt.newBuilder().setStep(at)).build()));
+  }
+
+  private void checkpointReport(Member m, CheckpointReport r) {
+    // Only the writing rank reports, and only its own run's directories (never an arbitrary path).
+    if (m.rank != 0 || !r.getPath().endsWith("checkpoints/" + r.getStep())) {
+      refuse(m, "a checkpoint report from rank " + m.rank + " for " + r.getPath() + ": refused");
       return;
     }
-    t.ranks++;
-    t.loss += r.getLoss();
-    t.tokens += r.getTokens();
-    t.maxComputeMs = Math.max(t.maxComputeMs, r.getComputeMs());
-    t.maxAllreduceMs = Math.max(t.maxAllreduceMs, r.getAllreduceMs());
-    if (t.ranks == world) {
-      steps.remove(r.getStep());
-      listener.onStep(new StepSummary(r.getStep(), t.first.getTotalSteps(), t.loss / world, t.first.getLr(),
-          t.first.getGradNorm(), t.tokens, t.first.getTokensSeen(), t.maxComputeMs, t.maxAllreduceMs, world));
-    }
+    if (r.getError().isEmpty()) safety.committed(r);
+    notifyListener(() -> listener.onCheckpoint(r));
   }
 
   private void finished(Member m) {
     m.finished = true;
-    if (assigned && joined.stream().allMatch(x -> x.finished)) end(0, "all " + world + " workers finished");
+    if (phase == Phase.RUNNING && Arrays.stream(slots).allMatch(x -> x.finished)) {
+      end(0, "all " + world + " workers finished");
+    }
+  }
+
+  /**
+   * Ends the current generation: every survivor leaves at once, and the launcher is asked for the
+   * next one, or the job fails when its restarts are spent. Only the first cause per generation
+   * counts; what follows from it (survivors losing their ring) is consequence.
+   */
+  private void failGeneration(String failure) {
+    if (phase == Phase.ENDED) return;
+    String cause = failure + pauseNote(System.currentTimeMillis());
+    causes.add("generation " + generation + ": " + cause);
+    int restarts = generation;
+    if (restarts >= maxRestarts) {
+      end(1, maxRestarts == 0 ? cause + " (cluster.max_restarts is 0)"
+          : "gave up after " + maxRestarts + " restarts; every cause: " + String.join("; ", causes));
+      return;
+    }
+    long now = System.currentTimeMillis();
+    pendingRecovery = new Recovery(generation + 1, cause, lastCompletedStep, 0, now, 0, 0, 0);
+    Stop stop = Stop.newBuilder().setReason("generation " + generation + " ended: " + cause).setExitCode(1)
+        .setRestart(true).build();
+    for (Member m : slots) {
+      if (m != null && m.channel.isActive()) m.channel.writeAndFlush(ControlMessage.newBuilder().setStop(stop).build());
+    }
+    long backoff = (long) spec.getCluster().getRestartBackoffMs() << Math.min(restarts, 20);
+    int failed = generation;
+    generation++;
+    slots = new Member[world];
+    steps = new StepAggregator(world);
+    phase = Phase.RENDEZVOUS;
+    generationStartMs = now + backoff; // the launcher waits out the back-off before it starts workers
+    notifyListener(() -> listener.onGenerationFailed(failed, cause, backoff));
+  }
+
+  /**
+   * Why the workers may have given up on this coordinator: its own heartbeat tick ran late by more
+   * than half the failure timeout (it was paused), now or within the last failure timeout.
+   */
+  private String pauseNote(long now) {
+    if (now - lastTickMs > failureTimeoutMs / 2) {
+      pausedNote = "; this coordinator itself was paused for " + (now - lastTickMs) + " ms, longer than the workers"
+          + " wait (cluster.failure_timeout_ms " + failureTimeoutMs + "), so they presumed it dead";
+      pausedAtMs = now;
+    }
+    return now - pausedAtMs < 2 * failureTimeoutMs ? pausedNote : "";
   }
 
   private void refuse(Member m, String reason) {
@@ -253,18 +440,34 @@ public final class Coordinator implements AutoCloseable {
   }
 
   private void tick() {
-    if (outcome.isDone()) return;
+    if (phase == Phase.ENDED) return;
     long now = System.currentTimeMillis();
-    if (!assigned && now - startMs > rendezvousTimeoutMs) {
-      end(1, "only " + joined.size() + " of " + world + " workers joined within " + rendezvousTimeoutMs + " ms");
+    if (now - lastTickMs > failureTimeoutMs / 2) {
+      // This process itself was stopped (SIGSTOP, a swapped-out machine): the workers' silence is
+      // ours, not theirs.
+      pauseNote(now);
+      for (Member m : members.values()) m.lastSeenMs = now;
+    }
+    lastTickMs = now;
+    if (phase == Phase.RENDEZVOUS && now - generationStartMs > rendezvousTimeoutMs) {
+      long joined = Arrays.stream(slots).filter(s -> s != null).count();
+      String why = "only " + joined + " of " + world + " workers joined generation " + generation + " within "
+          + rendezvousTimeoutMs + " ms";
+      if (generation == 0) {
+        end(1, why);
+      } else {
+        phase = Phase.RUNNING; // let failGeneration count it as this generation's failure
+        failGeneration(why);
+      }
       return;
     }
+    if (phase != Phase.RUNNING) return;
     ControlMessage beat = ControlMessage.newBuilder()
         .setHeartbeat(Heartbeat.newBuilder().setRank(-1).setUnixMs(now)).build();
-    for (Member m : joined) {
-      if (m.rank < 0 || m.finished) continue;
+    for (Member m : slots) {
+      if (m.finished) continue;
       if (now - m.lastSeenMs > failureTimeoutMs) {
-        end(1, m.describe() + " sent nothing for " + (now - m.lastSeenMs) + " ms (failure timeout "
+        failGeneration(m.describe() + " sent nothing for " + (now - m.lastSeenMs) + " ms (failure timeout "
             + failureTimeoutMs + " ms): presumed dead or stalled");
         return;
       }
@@ -273,21 +476,45 @@ public final class Coordinator implements AutoCloseable {
   }
 
   private void end(int exitCode, String reason) {
-    if (outcome.isDone()) return;
-    for (Member m : joined) {
-      if (m.channel.isActive()) {
+    if (phase == Phase.ENDED) return;
+    phase = Phase.ENDED;
+    for (Member m : members.values()) {
+      if (m.joined() && m.channel.isActive()) {
         m.channel.writeAndFlush(ControlMessage.newBuilder()
             .setStop(Stop.newBuilder().setReason(reason).setExitCode(exitCode)).build());
       }
     }
     JobOutcome o = new JobOutcome(exitCode, reason);
-    listener.onEnd(o);
-    outcome.complete(o);
+    // The outcome completes after every earlier listener call has run.
+    notifyListener(() -> {
+      listener.onEnd(o);
+      outcome.complete(o);
+    });
+  }
+
+  private void notifyListener(Runnable call) {
+    listenerThread.execute(() -> {
+      try {
+        call.run();
+      } catch (RuntimeException e) {
+        LOG.warning("job listener failed: " + e);
+      }
+    });
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   @Override
   public void close() {
     server.close().syncUninterruptibly();
     loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    listenerThread.shutdown();
+    blockingThread.shutdown();
   }
 }

@@ -14,6 +14,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.ringtrain.proto.Assignment;
 import io.ringtrain.proto.ControlMessage;
+import io.ringtrain.proto.Failed;
 import io.ringtrain.proto.Finished;
 import io.ringtrain.proto.Heartbeat;
 import io.ringtrain.proto.Join;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
 
 /**
  * A worker's side of the control plane: joins (answering the coordinator's challenge), receives
@@ -41,6 +43,7 @@ public final class CoordinatorClient implements AutoCloseable {
   private final Join.Builder join;
   private volatile long lastHeardMs = System.currentTimeMillis();
   private volatile boolean finishing;
+  private volatile LongConsumer checkpointOrders = step -> { };
   private Channel channel;
 
   private CoordinatorClient(String jobId, String secret, Join.Builder join) {
@@ -49,14 +52,21 @@ public final class CoordinatorClient implements AutoCloseable {
     this.join = join;
   }
 
-  /**
-   * Connects (retrying until {@code timeoutMs}: the coordinator may still be starting), joins and
-   * waits for the assignment.
-   */
+  /** Joins with no rank of its own: the coordinator gives the first free one. */
   public static CoordinatorClient join(String host, int port, String jobId, String secret, String ringHost,
       int ringPort, long timeoutMs) throws IOException {
+    return join(host, port, jobId, secret, ringHost, ringPort, -1, 0, timeoutMs);
+  }
+
+  /**
+   * Connects (retrying until {@code timeoutMs}: the coordinator may still be starting), joins asking
+   * for {@code requestedRank} (-1: any) and waits for the assignment.
+   */
+  public static CoordinatorClient join(String host, int port, String jobId, String secret, String ringHost,
+      int ringPort, int requestedRank, int attempt, long timeoutMs) throws IOException {
     Join.Builder j = Join.newBuilder().setProtocolVersion(Coordinator.PROTOCOL_VERSION).setJobId(jobId)
-        .setRingHost(ringHost).setRingPort(ringPort).setPid(ProcessHandle.current().pid());
+        .setRingHost(ringHost).setRingPort(ringPort).setPid(ProcessHandle.current().pid()).setAttempt(attempt);
+    if (requestedRank >= 0) j.setRequestedRank(requestedRank);
     CoordinatorClient c = new CoordinatorClient(jobId, secret, j);
     try {
       c.connect(host, port, timeoutMs);
@@ -133,6 +143,7 @@ public final class CoordinatorClient implements AutoCloseable {
             Hmac.sign(secret, msg.getChallenge().getNonce().toByteArray(), jobId.getBytes(StandardCharsets.UTF_8)))))
             .build());
         case ASSIGNMENT -> assignment.complete(msg.getAssignment());
+        case CHECKPOINT_AT -> checkpointOrders.accept(msg.getCheckpointAt().getStep());
         case STOP -> stopped.complete(msg.getStop());
         default -> { }
       }
@@ -171,6 +182,21 @@ public final class CoordinatorClient implements AutoCloseable {
 
   public void report(io.ringtrain.proto.CheckpointReport report) {
     channel.writeAndFlush(ControlMessage.newBuilder().setCheckpointReport(report).build());
+  }
+
+  /** Where the coordinator's checkpoint orders go (a step to save at, or the first boundary after). */
+  public void onCheckpointOrder(LongConsumer orders) {
+    this.checkpointOrders = orders;
+  }
+
+  /**
+   * Tells the coordinator why this worker gives up on the generation, and waits until it is sent,
+   * so that the cause, not a bare disconnect, is what the coordinator records.
+   */
+  public void failed(String reason, boolean retryable) {
+    finishing = true;
+    channel.writeAndFlush(ControlMessage.newBuilder().setFailed(Failed.newBuilder().setReason(reason)
+        .setRetryable(retryable)).build()).awaitUninterruptibly(2, TimeUnit.SECONDS);
   }
 
   /** Tells the coordinator this worker completed the job; waits until the message is sent. */

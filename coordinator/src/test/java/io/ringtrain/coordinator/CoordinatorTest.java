@@ -35,7 +35,7 @@ class CoordinatorTest {
         .setFailureTimeoutMs(800)).build();
   }
 
-  static final class Recorder implements JobListener {
+  static class Recorder implements JobListener {
     final List<StepSummary> steps = new CopyOnWriteArrayList<>();
     final CompletableFuture<List<Assignment>> rendezvous = new CompletableFuture<>();
 
@@ -134,7 +134,7 @@ class CoordinatorTest {
         byte[] frame = new byte[in.readInt()];
         in.readFully(frame);
         byte[] nonce = ControlMessage.parseFrom(frame).getChallenge().getNonce().toByteArray();
-        byte[] join = ControlMessage.newBuilder().setJoin(Join.newBuilder().setProtocolVersion(1).setJobId("job")
+        byte[] join = ControlMessage.newBuilder().setJoin(Join.newBuilder().setProtocolVersion(Coordinator.PROTOCOL_VERSION).setJobId("job")
             .setHmac(ByteString.copyFrom(Hmac.sign(SECRET, nonce, "job".getBytes(StandardCharsets.UTF_8))))
             .setRingPort(1)).build().toByteArray();
         DataOutputStream out = new DataOutputStream(stalled.getOutputStream());
@@ -170,6 +170,200 @@ class CoordinatorTest {
     try (Coordinator c = new Coordinator(spec(3), "job", SECRET, "127.0.0.1", 0, 500, new Recorder())) {
       JobOutcome o = c.outcome().get(5, TimeUnit.SECONDS);
       assertTrue(o.reason().contains("only 0 of 3 workers joined"), o.reason());
+    }
+  }
+
+  /** A raw connection that reads the challenge and can then send anything, authenticated or not. */
+  static final class RawClient implements AutoCloseable {
+    final Socket socket;
+    final DataInputStream in;
+    final DataOutputStream out;
+    final byte[] nonce;
+
+    RawClient(int port) throws IOException {
+      socket = new Socket("127.0.0.1", port);
+      socket.setSoTimeout(5_000);
+      in = new DataInputStream(socket.getInputStream());
+      out = new DataOutputStream(socket.getOutputStream());
+      nonce = read().getChallenge().getNonce().toByteArray();
+    }
+
+    ControlMessage read() throws IOException {
+      byte[] frame = new byte[in.readInt()];
+      in.readFully(frame);
+      return ControlMessage.parseFrom(frame);
+    }
+
+    void send(ControlMessage m) throws IOException {
+      byte[] b = m.toByteArray();
+      out.writeInt(b.length);
+      out.write(b);
+      out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  /** Listener calls come on a thread of their own: wait for what the test expects to see. */
+  static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "not seen within 5 s");
+      Thread.sleep(20);
+    }
+  }
+
+  static final class Events extends Recorder {
+    final List<String> seen = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onEval(io.ringtrain.proto.EvalReport r) {
+      seen.add("eval " + r.getStep());
+    }
+
+    @Override
+    public void onCheckpoint(io.ringtrain.proto.CheckpointReport r) {
+      seen.add("checkpoint " + r.getPath());
+    }
+
+    @Override
+    public void onGenerationFailed(int generation, String cause, long backoffMs) {
+      seen.add("failed " + generation + ": " + cause);
+    }
+
+    @Override
+    public void onGenerationStart(int generation, long restoredStep) {
+      seen.add("start " + generation + " at " + restoredStep);
+    }
+  }
+
+  @Test
+  void beforeTheJoinOnlyTheJoinIsHeard() throws Exception {
+    Events rec = new Events();
+    try (Coordinator c = new Coordinator(spec(1), "job", SECRET, "127.0.0.1", 0, 10_000, rec);
+         RawClient intruder = new RawClient(c.port())) {
+      intruder.send(ControlMessage.newBuilder().setEvalReport(io.ringtrain.proto.EvalReport.newBuilder()
+          .setStep(424242).setValLoss(1e-4)).build());
+      Stop refused = intruder.read().getStop();
+      assertTrue(refused.getReason().contains("before joining"), refused.getReason());
+      try (RawClient second = new RawClient(c.port())) {
+        second.send(ControlMessage.newBuilder().setCheckpointReport(io.ringtrain.proto.CheckpointReport.newBuilder()
+            .setStep(1).setPath("/etc/passwd")).build());
+        assertTrue(second.read().hasStop());
+      }
+      Thread.sleep(200);
+      assertEquals(List.of(), rec.seen, "nothing reached the listener");
+    }
+  }
+
+  @Test
+  void ranksComeFromTheConnectionAndEachCountsOncePerStep() throws Exception {
+    Recorder rec = new Recorder();
+    try (Coordinator c = new Coordinator(spec(2), "job", SECRET, "127.0.0.1", 0, 10_000, rec)) {
+      List<CoordinatorClient> clients = joinAll(2, c.port(), SECRET);
+      CoordinatorClient one = clients.get(0);
+      // One worker reports step 1 twice, the second time claiming to be the other rank.
+      one.report(StepReport.newBuilder().setRank(0).setStep(1).setLoss(1).setTokens(10).build());
+      one.report(StepReport.newBuilder().setRank(1).setStep(1).setLoss(1).setTokens(10).build());
+      Thread.sleep(300);
+      assertEquals(List.of(), rec.steps, "one rank's reports do not complete a step of two");
+      clients.get(1).report(StepReport.newBuilder().setStep(1).setLoss(3).setTokens(10).build());
+      await(() -> !rec.steps.isEmpty());
+      assertEquals(1, rec.steps.size());
+      assertEquals(2.0, rec.steps.get(0).loss(), 1e-12);
+      for (CoordinatorClient x : clients) x.close();
+    }
+  }
+
+  @Test
+  void onlyTheWritingRankReportsCheckpointsOfItsOwnRun() throws Exception {
+    Events rec = new Events();
+    try (Coordinator c = new Coordinator(spec(2), "job", SECRET, "127.0.0.1", 0, 10_000, rec)) {
+      List<CoordinatorClient> clients = joinAll(2, c.port(), SECRET);
+      CoordinatorClient rank0 = clients.stream().filter(x -> x.assignment().getRank() == 0).findFirst().orElseThrow();
+      rank0.report(io.ringtrain.proto.CheckpointReport.newBuilder().setStep(5).setPath("runs/a/checkpoints/5").build());
+      await(() -> rec.seen.size() >= 2);
+      assertEquals(List.of("start 0 at 0", "checkpoint runs/a/checkpoints/5"), rec.seen);
+      rank0.report(io.ringtrain.proto.CheckpointReport.newBuilder().setStep(6).setPath("/etc/passwd").build());
+      Stop s = rank0.stopped().get(5, TimeUnit.SECONDS);
+      assertTrue(s.getReason().contains("/etc/passwd"), s.getReason());
+      for (CoordinatorClient x : clients) x.close();
+    }
+  }
+
+  static JobSpec restartable(int workers, int maxRestarts) {
+    return spec(workers).toBuilder().setCluster(spec(workers).getCluster().toBuilder().setMaxRestarts(maxRestarts)
+        .setRestartBackoffMs(50)).build();
+  }
+
+  static List<CoordinatorClient> joinAsRanks(int n, int port) throws Exception {
+    List<CompletableFuture<CoordinatorClient>> futures = new ArrayList<>();
+    for (int i = n - 1; i >= 0; i--) { // in reverse: ranks come from the request, not the order
+      int rank = i;
+      futures.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return CoordinatorClient.join("127.0.0.1", port, "job", SECRET, "127.0.0.1", 9000 + rank, rank, 0, 10_000);
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      }));
+    }
+    List<CoordinatorClient> clients = new ArrayList<>();
+    for (var f : futures) clients.add(f.get(20, TimeUnit.SECONDS));
+    clients.sort(java.util.Comparator.comparingInt(x -> x.assignment().getRank()));
+    return clients;
+  }
+
+  @Test
+  void aLostWorkerEndsTheGenerationAndTheNextOneRestoresWithTheSameRanks() throws Exception {
+    Events rec = new Events();
+    RestorePoints restore = g -> g == 0 ? java.util.Optional.empty()
+        : java.util.Optional.of(io.ringtrain.proto.RestorePoint.newBuilder().setStep(10).setPath("ck/10").build());
+    try (Coordinator c = new Coordinator(restartable(2, 1), "job", SECRET, "127.0.0.1", 0, 10_000, restore, rec)) {
+      List<CoordinatorClient> first = joinAsRanks(2, c.port());
+      assertEquals(9000, first.get(0).assignment().getRing(0).getPort(), "rank 0 is the worker that asked for it");
+      first.get(1).close(); // dies
+      Stop toSurvivor = first.get(0).stopped().get(5, TimeUnit.SECONDS);
+      assertTrue(toSurvivor.getRestart(), toSurvivor.toString());
+      assertTrue(toSurvivor.getReason().contains("worker rank 1") && toSurvivor.getReason().contains("disconnected"),
+          toSurvivor.getReason());
+      // A late worker of the old generation cannot come back into the ended one.
+      first.get(0).report(StepReport.newBuilder().setStep(11).build());
+      first.get(0).close();
+      List<CoordinatorClient> second = joinAsRanks(2, c.port());
+      for (CoordinatorClient x : second) {
+        assertEquals(1, x.assignment().getGeneration());
+        assertEquals(10, x.assignment().getRestore().getStep());
+      }
+      await(() -> rec.seen.contains("start 1 at 10"));
+      second.get(0).close(); // and again: the one restart is spent
+      JobOutcome o = c.outcome().get(5, TimeUnit.SECONDS);
+      assertEquals(1, o.exitCode());
+      assertTrue(o.reason().contains("gave up after 1 restarts") && o.reason().contains("generation 0: worker rank 1")
+          && o.reason().contains("generation 1: worker rank 0"), o.reason());
+      second.get(1).close();
+    }
+  }
+
+  @Test
+  void aRankAlreadyTakenInTheGenerationIsRefused() throws Exception {
+    try (Coordinator c = new Coordinator(spec(2), "job", SECRET, "127.0.0.1", 0, 10_000, new Recorder())) {
+      CompletableFuture<CoordinatorClient> a = CompletableFuture.supplyAsync(() -> {
+        try {
+          return CoordinatorClient.join("127.0.0.1", c.port(), "job", SECRET, "127.0.0.1", 1, 0, 0, 10_000);
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      });
+      Thread.sleep(300);
+      IOException e = assertThrows(IOException.class,
+          () -> CoordinatorClient.join("127.0.0.1", c.port(), "job", SECRET, "127.0.0.1", 2, 0, 0, 5_000));
+      assertTrue(e.getMessage().contains("rank 0 of generation 0 is already taken"), e.getMessage());
+      c.stop(1, "test over");
+      assertThrows(Exception.class, () -> a.get(5, TimeUnit.SECONDS));
     }
   }
 }

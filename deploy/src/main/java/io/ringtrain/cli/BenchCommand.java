@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Measure what bench/README.md reports.",
     subcommands = {BenchTokenizerCommand.class, BenchTrainCommand.class, BenchKernelsCommand.class, BenchMatmulCommand.class,
-        BenchAllReduceCommand.class})
+        BenchAllReduceCommand.class, BenchCheckpointCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -59,15 +60,21 @@ public final class JobSpecOptions {
   @Option(names = "--lr", description = "optimizer.lr (peak)") Double lr;
   @Option(names = "--weight-decay", description = "optimizer.weight_decay") Double weightDecay;
   @Option(names = "--grad-clip", description = "optimizer.grad_clip (0 disables)") Double gradClip;
-  @Option(names = "--checkpoints", description = "checkpoint.count: spread over the budget") Integer checkpoints;
-  @Option(names = "--checkpoint-every", description = "checkpoint.every_steps") Long checkpointEvery;
-  @Option(names = "--keep-last", description = "checkpoint.keep_last (0 keeps all)") Integer keepLast;
+  @Option(names = "--checkpoint-at", split = ",", paramLabel = "FRACTION",
+      description = "checkpoint.at_fractions: planned checkpoints at these fractions of the token budget D (default 0.25,0.5,0.75,1)")
+  List<Double> checkpointAt;
+  @Option(names = "--checkpoint-every", description = "checkpoint.every_steps: a safety checkpoint every K steps") Long checkpointEvery;
+  @Option(names = "--checkpoint-minutes", description = "checkpoint.every_minutes: a safety checkpoint every T minutes") Double checkpointMinutes;
+  @Option(names = "--checkpoint-auto", description = "checkpoint.every_auto: safety checkpoints at Young/Daly's interval sqrt(2 MTBF C)") Boolean checkpointAuto;
+  @Option(names = "--mtbf-hours", description = "checkpoint.mtbf_hours: the mean time between failures --checkpoint-auto assumes") Double mtbfHours;
+  @Option(names = "--keep-last", description = "checkpoint.keep_last: safety checkpoints kept (0 keeps all; planned ones always stay)") Integer keepLast;
   @Option(names = "--seed", description = "seed") Long seed;
   @Option(names = "--threads", description = "cluster.threads: compute threads per worker") Integer threads;
   @Option(names = "--backend", description = "cluster.backend: java | opencl | auto (auto: an OpenCL GPU if one runs, else java)") String backend;
   @Option(names = "--device", description = "cluster.device: OpenCL device index or name substring (see `ringtrain devices`)") String device;
   @Option(names = "--heartbeat-ms", description = "cluster.heartbeat_ms") Integer heartbeatMs;
   @Option(names = "--failure-timeout-ms", description = "cluster.failure_timeout_ms: a silent worker is declared dead after this") Integer failureTimeoutMs;
+  @Option(names = "--max-restarts", description = "cluster.max_restarts: generations restarted after a lost worker (default 3)") Integer maxRestarts;
 
   /** Set by the launcher commands (simulate: --workers), not a flag of its own. */
   Integer workers;
@@ -101,14 +108,18 @@ public final class JobSpecOptions {
     if (weightDecay != null) o.setWeightDecay(weightDecay);
     if (gradClip != null) o.setGradClip(gradClip);
     var c = b.getCheckpointBuilder();
-    if (checkpoints != null) c.setCount(checkpoints);
+    if (checkpointAt != null) c.clearAtFractions().addAllAtFractions(checkpointAt);
     if (checkpointEvery != null) c.setEverySteps(checkpointEvery);
+    if (checkpointMinutes != null) c.setEveryMinutes(checkpointMinutes);
+    if (checkpointAuto != null) c.setEveryAuto(checkpointAuto);
+    if (mtbfHours != null) c.setMtbfHours(mtbfHours);
     if (keepLast != null) c.setKeepLast(keepLast);
     if (threads != null) b.getClusterBuilder().setThreads(threads);
     if (backend != null) b.getClusterBuilder().setBackend(backend);
     if (device != null) b.getClusterBuilder().setDevice(device);
     if (heartbeatMs != null) b.getClusterBuilder().setHeartbeatMs(heartbeatMs);
     if (failureTimeoutMs != null) b.getClusterBuilder().setFailureTimeoutMs(failureTimeoutMs);
+    if (maxRestarts != null) b.getClusterBuilder().setMaxRestarts(maxRestarts);
     if (workers != null) b.getClusterBuilder().setWorkers(workers);
     if (initFrom != null) b.setInitFrom(initFrom);
     PretrainedWeights pretrained = b.hasInitFrom() ? PretrainedWeights.open(b.getInitFrom()) : null;

@@ -25,7 +25,7 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
     Path p = new Path(dir);
     FileSystem fs = p.getFileSystem(conf);
     Checkpoints.Loaded c = fs.exists(new Path(p, Checkpoints.MANIFEST)) ? Checkpoints.load(fs, p)
-        : ResumeCommand.newestIntact(fs, p);
+        : newestOfRun(fs, p);
     JobSpec spec = c.manifest().getSpec();
     Backend backend = Backends.create(
         backendOptions.apply(spec.getCluster().toBuilder().setBackend("java").setThreads(threads).build()), System.err);
@@ -38,6 +38,18 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
     System.arraycopy(params, 0, model.params(), 0, params.length);
     model.paramsWritten();
     return new LoadedModel(spec, model, backend);
+  }
+
+  /** A run directory's newest intact checkpoint of its own, saying which one when it is not the newest. */
+  private static Checkpoints.Loaded newestOfRun(FileSystem fs, Path run) throws IOException {
+    JobSpec spec = ResumeCommand.runSpec(fs, run);
+    boolean[] skipped = {false};
+    Checkpoints.Loaded c = Checkpoints.newestIntact(fs, run, spec, why -> {
+      skipped[0] = true;
+      System.err.println("skipping damaged checkpoint: " + why);
+    }).orElseThrow(() -> new UserFacingFailure(ExitCodes.BAD_INPUT, run + " holds no intact checkpoint of its own"));
+    if (skipped[0]) System.err.println("using " + c.dir() + " (step " + c.manifest().getStep() + ")");
+    return c;
   }
 
   @Override

@@ -2,13 +2,16 @@ package io.ringtrain.cli;
 
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.coordinator.JobOutcome;
+import io.ringtrain.coordinator.RestorePoints;
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.launch.LocalCluster;
+import io.ringtrain.launch.ReportingListener;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.metrics.TensorBoardEvents;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.RestorePoint;
 import io.ringtrain.spec.JobSpecs;
 import io.ringtrain.train.Backends;
 import io.ringtrain.train.Collective;
@@ -21,6 +24,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -37,18 +41,18 @@ final class LocalRun {
     Path runDir = new Path(spec.getOut());
     FileSystem fs = runDir.getFileSystem(conf);
     TrainingData.open(spec, conf).close(); // bad data is reported before anything is written
+    TrainingPlan plan = TrainingPlan.of(spec);
     if (resumeFrom == null) {
       Optional<Path> existing = Checkpoints.latest(fs, runDir);
       if (existing.isPresent()) {
         throw new UserFacingFailure(ExitCodes.BAD_INPUT, "run directory " + runDir + " already holds checkpoint "
             + existing.get().getName() + ": continue it with `ringtrain resume " + runDir + "` or choose another --out");
       }
+      spec = spec.toBuilder().setRunId(UUID.randomUUID().toString()).build();
       fs.mkdirs(runDir);
-      try (OutputStream o = fs.create(new Path(runDir, "spec.json"), true)) {
-        o.write(JobSpecs.toJson(spec).getBytes(StandardCharsets.UTF_8));
-      }
+      write(fs, new Path(runDir, SPEC_FILE), JobSpecs.toJson(spec));
+      write(fs, new Path(runDir, PLAN_FILE), plan.checkpoints().toJson());
     }
-    TrainingPlan plan = TrainingPlan.of(spec);
     out.println(plan.describe());
     long keepThroughStep = resumeFrom == null ? -1 : resumeFrom.manifest().getStep();
     try (MetricsLog metrics = MetricsLog.open(fs, runDir, keepThroughStep);
@@ -56,9 +60,15 @@ final class LocalRun {
       RunReporter reporter = new RunReporter(out, metrics, tensorboard, TrainingPlan.flopsPerToken(spec.getModel()),
           spec.getSchedule().getLogInterval());
       if (spec.getCluster().getWorkers() > 1) {
-        JobOutcome outcome = LocalCluster.run(spec, resumeFrom != null, reporter, out);
+        JobSpec job = spec;
+        RestorePoints restore = generation -> generation == 0
+            ? Optional.ofNullable(resumeFrom).map(LocalRun::restorePoint)
+            : newestIntact(fs, runDir, job, out).map(LocalRun::restorePoint);
+        JobOutcome outcome = LocalCluster.run(spec, restore,
+            new ReportingListener(reporter, out, spec.getCluster().getMaxRestarts()), out);
         if (!outcome.ok()) {
-          throw new UserFacingFailure(ExitCodes.FAILED, "job stopped: " + outcome.reason() + lastCheckpoint(fs, runDir));
+          throw new UserFacingFailure(outcome.exitCode() == ExitCodes.BAD_INPUT ? ExitCodes.BAD_INPUT : ExitCodes.FAILED,
+              "job stopped: " + outcome.reason() + lastCheckpoint(fs, runDir, spec));
         }
       } else {
         inProcess(spec, resumeFrom, conf, fs, runDir, reporter, out);
@@ -66,6 +76,27 @@ final class LocalRun {
     }
     out.println("done: " + plan.steps() + " steps, " + plan.tokens() + " tokens; run directory " + runDir);
     return ExitCodes.OK;
+  }
+
+  /** The run's own spec, as it started (the identity its checkpoints are checked against). */
+  static final String SPEC_FILE = "spec.json";
+  /** The checkpoint plan, for people and for `ringtrain checkpoints`. */
+  static final String PLAN_FILE = "checkpoint-plan.json";
+
+  private static void write(FileSystem fs, Path file, String text) throws IOException {
+    try (OutputStream o = fs.create(file, true)) {
+      o.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /** The newest intact checkpoint of this run; each one passed over is named on {@code out}. */
+  static Optional<Checkpoints.Loaded> newestIntact(FileSystem fs, Path runDir, JobSpec run, PrintStream out)
+      throws IOException {
+    return Checkpoints.newestIntact(fs, runDir, run, why -> out.println("skipping damaged checkpoint: " + why));
+  }
+
+  private static RestorePoint restorePoint(Checkpoints.Loaded c) {
+    return RestorePoint.newBuilder().setStep(c.manifest().getStep()).setPath(c.dir().toString()).build();
   }
 
   private static void inProcess(JobSpec spec, Checkpoints.Loaded resumeFrom, Configuration conf, FileSystem fs,
@@ -77,14 +108,14 @@ final class LocalRun {
       try {
         trainer.run(reporter);
       } catch (TrainingDivergedException e) {
-        throw new UserFacingFailure(ExitCodes.FAILED, e.getMessage() + lastCheckpoint(fs, runDir));
+        throw new UserFacingFailure(ExitCodes.FAILED, e.getMessage() + lastCheckpoint(fs, runDir, spec));
       }
     }
   }
 
-  private static String lastCheckpoint(FileSystem fs, Path runDir) throws IOException {
-    Optional<Path> last = Checkpoints.latest(fs, runDir);
-    return last.isPresent() ? " (last good checkpoint: " + last.get() + "; `ringtrain resume " + runDir
-        + "` continues from it)" : " (no checkpoint was written yet)";
+  private static String lastCheckpoint(FileSystem fs, Path runDir, JobSpec run) throws IOException {
+    Optional<Checkpoints.Loaded> last = Checkpoints.newestIntact(fs, runDir, run, why -> { });
+    return last.isPresent() ? " (newest intact checkpoint: " + last.get().dir() + "; `ringtrain resume " + runDir
+        + "` continues from it)" : " (no intact checkpoint was written yet)";
   }
 }

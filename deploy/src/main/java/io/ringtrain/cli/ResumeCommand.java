@@ -1,9 +1,12 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.checkpoint.CorruptCheckpointException;
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.spec.JobSpecs;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -35,24 +38,26 @@ public final class ResumeCommand implements Callable<Integer> {
     Configuration conf = FileSystems.configuration();
     Path run = new Path(runDir);
     FileSystem fs = run.getFileSystem(conf);
-    Checkpoints.Loaded ckpt = newestIntact(fs, run);
-    JobSpec spec = ckpt.manifest().getSpec().toBuilder().setOut(runDir).build();
+    JobSpec spec = runSpec(fs, run).toBuilder().setOut(runDir).build();
+    // Chosen once, verified, and handed to every worker.
+    Checkpoints.Loaded ckpt = LocalRun.newestIntact(fs, run, spec, System.out).orElseThrow(() ->
+        new UserFacingFailure(ExitCodes.BAD_INPUT, run + " holds no intact checkpoint of its own: start the job"
+            + " again with `ringtrain train`"));
+    System.out.println("resuming from " + ckpt.dir() + " (step " + ckpt.manifest().getStep() + ")");
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
     spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();
     return LocalRun.run(spec, ckpt, System.out);
   }
 
-  /** The newest checkpoint that verifies; damaged ones are reported and skipped, never used. */
-  static Checkpoints.Loaded newestIntact(FileSystem fs, Path run) throws java.io.IOException {
-    java.util.List<Path> all = Checkpoints.complete(fs, run);
-    for (int i = all.size() - 1; i >= 0; i--) {
-      try {
-        return Checkpoints.load(fs, all.get(i));
-      } catch (CorruptCheckpointException e) {
-        System.err.println("resume: skipping damaged checkpoint: " + e.getMessage());
-      }
+  /** The spec the run started with ({@code spec.json}): its identity and its shape. */
+  static JobSpec runSpec(FileSystem fs, Path run) throws IOException {
+    Path file = new Path(run, LocalRun.SPEC_FILE);
+    if (!fs.exists(file)) {
+      throw new UserFacingFailure(ExitCodes.BAD_INPUT, run + " has no " + LocalRun.SPEC_FILE
+          + ": it is not a ringtrain run directory (give the directory `train --out` wrote)");
     }
-    throw new UserFacingFailure(ExitCodes.BAD_INPUT, run + " holds no intact checkpoint: start the job again with"
-        + " `ringtrain train`");
+    try (InputStream in = fs.open(file)) {
+      return JobSpecs.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), true, file.toString());
+    }
   }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       SimulateCommand.class,
       ResumeCommand.class,
+      CheckpointsCommand.class,
       EvalCommand.class,
       SampleCommand.class,
       ExportCommand.class,

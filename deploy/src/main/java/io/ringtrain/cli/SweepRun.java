@@ -60,7 +60,7 @@ record SweepRun(String name, JobSpec spec, TrainingPlan plan, double budget) {
   private static SweepRun of(SweepSpec sweep, JobSpec base, ModelSpec m, long tokens, Path out, double budget) {
     JobSpec.Builder b = base.toBuilder().setModel(m);
     b.getScheduleBuilder().setSteps(0).setTokens(tokens);
-    b.getCheckpointBuilder().setCount(1).setEverySteps(0).setKeepLast(0);
+    b.getCheckpointBuilder().clearAtFractions().addAtFractions(1.0).setEverySteps(0).setKeepLast(0);
     int baseWorkers = base.getCluster().getWorkers();
     if (sweep.launcher().equals("simulate")) {
       b.getClusterBuilder().setWorkers(sweep.workers());

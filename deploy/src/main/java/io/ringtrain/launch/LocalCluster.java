@@ -4,11 +4,8 @@ import io.ringtrain.coordinator.Coordinator;
 import io.ringtrain.coordinator.Hmac;
 import io.ringtrain.coordinator.JobListener;
 import io.ringtrain.coordinator.JobOutcome;
-import io.ringtrain.coordinator.StepSummary;
-import io.ringtrain.proto.CheckpointReport;
-import io.ringtrain.proto.EvalReport;
+import io.ringtrain.coordinator.RestorePoints;
 import io.ringtrain.proto.JobSpec;
-import io.ringtrain.train.RunReporter;
 import io.ringtrain.worker.WorkerMain;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,81 +15,96 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The cluster on one machine: this JVM hosts the coordinator and starts one child JVM per worker.
- * Children never outlive the job: they are destroyed when it fails, on Ctrl-C (a shutdown hook),
- * and they stop by themselves when the coordinator goes silent.
+ * The cluster on one machine: this JVM hosts the coordinator and starts one child JVM per worker,
+ * each asking for its rank. When the coordinator ends a generation (a worker died, stalled or
+ * gave up), what is left of it is stopped and a new set of workers is started, which restores the
+ * newest intact checkpoint. Children never outlive the job: they are destroyed when it ends, on
+ * Ctrl-C (a shutdown hook), and they exit by themselves when this JVM dies (their stdin closes).
  */
 public final class LocalCluster {
   private LocalCluster() {}
 
-  /** Runs the job with {@code spec.cluster.workers} worker processes; returns the exit code. */
-  public static JobOutcome run(JobSpec spec, boolean resume, RunReporter reporter, PrintStream out)
+  /** A generation's worker processes. */
+  private record Generation(int number, List<Process> processes) {}
+
+  /** What the launcher's loop waits for: the job's end, or a generation to replace. */
+  private record Restart(int failedGeneration, long backoffMs) {}
+
+  /**
+   * Runs the job with {@code spec.cluster.workers} worker processes until it ends; each generation
+   * restores what {@code restorePoints} chooses.
+   */
+  public static JobOutcome run(JobSpec spec, RestorePoints restorePoints, JobListener reporting, PrintStream out)
       throws IOException, InterruptedException {
     int world = spec.getCluster().getWorkers();
     String jobId = spec.getName() + "-" + Long.toHexString(System.nanoTime());
     String secret = spec.getCluster().getSecret().isEmpty() ? Hmac.newSecret() : spec.getCluster().getSecret();
-    JobListener listener = new JobListener() {
+    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    JobListener launcher = new JobListener() {
       @Override
-      public void onStep(StepSummary s) {
-        try {
-          reporter.step(s.step(), s.totalSteps(), s.loss(), s.lr(), s.gradNorm(), s.tokens(), s.tokensSeen(),
-              s.maxComputeMs(), s.maxAllreduceMs());
-        } catch (IOException e) {
-          out.println("cannot write metrics: " + e.getMessage());
-        }
+      public void onGenerationFailed(int generation, String cause, long backoffMs) {
+        events.add(new Restart(generation, backoffMs));
       }
 
       @Override
-      public void onEval(EvalReport r) {
-        try {
-          reporter.onEval(r.getStep(), r.getTokens(), r.getValLoss());
-        } catch (IOException e) {
-          out.println("cannot write metrics: " + e.getMessage());
-        }
-      }
-
-      @Override
-      public void onCheckpoint(CheckpointReport r) {
-        reporter.onCheckpoint(r.getStep(), new org.apache.hadoop.fs.Path(r.getPath()));
+      public void onEnd(JobOutcome outcome) {
+        events.add(outcome);
       }
     };
-    List<Process> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    Thread reaper = new Thread(() -> destroy(workers), "ringtrain-reaper");
+    JobListener listener = JobListener.inOrder(reporting, launcher);
+    List<Process> all = new CopyOnWriteArrayList<>();
+    Thread reaper = new Thread(() -> destroy(all, 5), "ringtrain-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
     try (Coordinator coordinator = new Coordinator(spec, jobId, secret, spec.getCluster().getCoordinatorHost(),
-        spec.getCluster().getCoordinatorPort(), 120_000, listener)) {
+        spec.getCluster().getCoordinatorPort(), 120_000, restorePoints, listener)) {
       out.println("coordinator on " + spec.getCluster().getCoordinatorHost() + ":" + coordinator.port() + ", starting "
           + world + " worker JVMs (" + spec.getCluster().getThreads() + " threads each)");
-      for (int i = 0; i < world; i++) {
-        Process p = start(spec, coordinator.port(), jobId, secret, resume);
-        workers.add(p);
-        pump(p, "worker " + i + " (pid " + p.pid() + ")", out);
-        // A worker that dies before joining never reaches the coordinator: end the rendezvous at once.
-        p.onExit().thenAccept(x -> {
-          if (x.exitValue() != 0) coordinator.stop(1, "worker JVM " + x.pid() + " " + describeExit(x.exitValue()));
-        });
+      Generation current = launch(0, spec, coordinator, jobId, secret, out, all);
+      while (true) {
+        Object event = events.take();
+        if (event instanceof JobOutcome outcome) {
+          for (Process p : current.processes()) p.waitFor(outcome.ok() ? 30 : 5, TimeUnit.SECONDS);
+          return outcome;
+        }
+        Restart r = (Restart) event;
+        destroy(current.processes(), 2); // the survivors were told to leave; a stopped one is killed
+        Thread.sleep(r.backoffMs());
+        current = launch(r.failedGeneration() + 1, spec, coordinator, jobId, secret, out, all);
       }
-      JobOutcome outcome = coordinator.outcome().get();
-      if (outcome.ok()) {
-        for (Process p : workers) p.waitFor(30, TimeUnit.SECONDS);
-      } else {
-        for (Process p : workers) p.waitFor(5, TimeUnit.SECONDS); // let them print why
-      }
-      return outcome;
-    } catch (ExecutionException e) {
-      throw new IOException(e.getCause());
     } finally {
-      destroy(workers);
+      destroy(all, 5);
       try {
         Runtime.getRuntime().removeShutdownHook(reaper);
       } catch (IllegalStateException shuttingDown) {
         // the hook is running: it destroys the workers itself
       }
     }
+  }
+
+  private static Generation launch(int generation, JobSpec spec, Coordinator coordinator, String jobId, String secret,
+      PrintStream out, List<Process> all) throws IOException {
+    List<Process> processes = new ArrayList<>();
+    for (int rank = 0; rank < spec.getCluster().getWorkers(); rank++) {
+      Process p = start(spec, coordinator.port(), jobId, secret, rank, generation);
+      processes.add(p);
+      all.add(p);
+      pump(p, "worker " + rank + " (pid " + p.pid() + ")", out);
+      int r = rank;
+      p.onExit().thenAccept(x -> {
+        int code = x.exitValue();
+        if (code != 0 && code != WorkerMain.EXIT_GENERATION_ENDED) {
+          coordinator.workerExited(generation, "worker JVM " + x.pid() + " (rank " + r + ") " + describeExit(code),
+              code == 2);
+        }
+      });
+    }
+    return new Generation(generation, processes);
   }
 
   /** Exit codes above 128 are deaths by signal, as shells report them. */
@@ -106,7 +118,8 @@ public final class LocalCluster {
     };
   }
 
-  private static Process start(JobSpec spec, int port, String jobId, String secret, boolean resume) throws IOException {
+  private static Process start(JobSpec spec, int port, String jobId, String secret, int rank, int attempt)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--add-modules");
@@ -121,7 +134,11 @@ public final class LocalCluster {
     cmd.add(jobId);
     cmd.add("--host");
     cmd.add(spec.getCluster().getCoordinatorHost());
-    if (resume) cmd.add("--resume");
+    cmd.add("--rank");
+    cmd.add(Integer.toString(rank));
+    cmd.add("--attempt");
+    cmd.add(Integer.toString(attempt));
+    cmd.add("--exit-with-parent");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("RINGTRAIN_SECRET", secret);
     return pb.start();
@@ -144,11 +161,12 @@ public final class LocalCluster {
     t.start();
   }
 
-  private static void destroy(List<Process> workers) {
-    for (Process p : workers) p.destroy();
-    for (Process p : workers) {
+  /** Asks each process to exit, then kills what is left after {@code graceSeconds}. */
+  private static void destroy(List<Process> processes, int graceSeconds) {
+    for (Process p : processes) p.destroy();
+    for (Process p : processes) {
       try {
-        if (!p.waitFor(5, TimeUnit.SECONDS)) p.destroyForcibly();
+        if (!p.waitFor(graceSeconds, TimeUnit.SECONDS)) p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         p.destroyForcibly();
       }

@@ -66,7 +66,7 @@ class LocalClusterTest {
 
   @Test
   void killedWorkerStopsTheJobWithinTheTimeoutAndLeavesNoOrphans() throws Exception {
-    String[] sim = job("simulate", "killed", 2, 100_000, "--workers", "2", "--heartbeat-ms", "300",
+    String[] sim = job("simulate", "killed", 2, 100_000, "--workers", "2", "--max-restarts", "0", "--heartbeat-ms", "300",
         "--failure-timeout-ms", "3000");
     CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> Cli.run(sim));
     Path metrics = tmp.resolve("killed/metrics.jsonl");
@@ -85,7 +85,7 @@ class LocalClusterTest {
     assertTrue(r.err().contains("job stopped") && (r.err().contains("was killed (SIGKILL")
         || r.err().contains("disconnected") || r.err().contains("presumed dead")), r.err());
     // The surviving worker was told why, and said so before it exited.
-    assertTrue(r.out().matches("(?s).*\\[worker \\d \\(pid \\d+\\)\\] ringtrain worker: worker rank \\d stopped: .*"), r.out());
+    assertTrue(r.out().matches("(?s).*\\[worker \\d \\(pid \\d+\\)\\] ringtrain worker: worker rank \\d \\(generation 0\\) stopped: .*"), r.out());
     assertTrue(ms < 3000 + 5000, "stopped " + ms + " ms after the kill");
     for (ProcessHandle w : workers) w.onExit().get(10, TimeUnit.SECONDS);
     assertTrue(workerProcesses().isEmpty(), "orphan workers: " + workerProcesses());

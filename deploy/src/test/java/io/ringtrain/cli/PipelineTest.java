@@ -150,7 +150,7 @@ class PipelineTest {
     String out = tmp.resolve("learn").toString();
     Cli.Result r = Cli.run("train", "--data", data(), "--out", out, "--layers", "2", "--heads", "2", "--width", "64",
         "--context", "64", "--batch", "8", "--steps", "400", "--eval-interval", "400", "--eval-batches", "4",
-        "--lr", "0.006", "--threads", "2", "--checkpoints", "1");
+        "--lr", "0.006", "--threads", "2", "--checkpoint-at", "1");
     assertEquals(0, r.code(), r.all());
     double unigram;
     try (ShardSet val = ShardSet.open(data() + "/val_*.bin", FileSystems.configuration())) {

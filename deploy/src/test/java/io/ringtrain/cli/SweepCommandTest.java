@@ -164,7 +164,7 @@ class SweepCommandTest {
       double d = c / (6.0 * run.plan().params());
       assertTrue(run.plan().tokens() >= d && run.plan().tokens() < d + run.plan().tokensPerStep(), run.name());
       assertEquals(run.plan().steps(), run.spec().getSchedule().getEvalInterval());
-      assertEquals(List.of(run.plan().steps()), run.plan().checkpointSteps());
+      assertEquals(List.of(run.plan().steps()), run.plan().checkpoints().planned().stream().map(io.ringtrain.plan.CheckpointPlan.Planned::step).toList());
       assertEquals(2, run.spec().getCluster().getWorkers());
       assertEquals(tmp.resolve("runs").resolve(run.name()).toString(), run.spec().getOut());
     }

@@ -1,10 +1,13 @@
 package io.ringtrain.checkpoint;
 
 import io.ringtrain.proto.CheckpointFile;
+import com.google.protobuf.ByteString;
 import io.ringtrain.proto.CheckpointManifest;
+import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.ModelSpec;
+import io.ringtrain.proto.SealedManifest;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -29,11 +33,14 @@ import org.apache.hadoop.fs.Path;
  * which lists every file's size and SHA-256.
  *
  * <p>A checkpoint is written inside a hidden temporary directory, manifest last, and then renamed
- * to its step: a directory named by a step that holds a manifest is complete. A crash leaves at
- * most a hidden temporary directory, which readers ignore and the next writer removes.
+ * to its step (a directory rename is atomic on local disks and on HDFS): a directory named by a
+ * step that holds a manifest is complete. A crash leaves at most a hidden temporary directory,
+ * which readers ignore and the next writer removes. The manifest is sealed with its own SHA-256,
+ * and {@link #load} checks it, every tensor, and that the step inside matches the directory's name;
+ * {@link #newestIntact} also refuses a checkpoint of another run or another model.
  */
 public final class Checkpoints {
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
   public static final String MANIFEST = "manifest.pb";
   private static final String TMP_PREFIX = ".tmp-";
 
@@ -64,14 +71,12 @@ public final class Checkpoints {
         m.addFiles(CheckpointFile.newBuilder().setName(file).setBytes(4L * t.getValue().length).setSha256(sha));
       }
       CheckpointManifest done = m.build();
-      try (OutputStream out = fs.create(new Path(tmp, "manifest.json"), true)) {
-        out.write(com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames().print(done)
-            .getBytes(StandardCharsets.UTF_8));
-      }
-      try (FSDataOutputStream out = fs.create(new Path(tmp, MANIFEST), true)) {
-        done.writeTo(out);
-        out.hsync();
-      }
+      byte[] json = com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames().print(done)
+          .getBytes(StandardCharsets.UTF_8);
+      writeFile(fs, new Path(tmp, "manifest.json"), out -> out.write(json));
+      byte[] bytes = done.toByteArray();
+      writeFile(fs, new Path(tmp, MANIFEST), out -> SealedManifest.newBuilder().setManifest(ByteString.copyFrom(bytes))
+          .setSha256(sha256Hex(bytes)).build().writeTo(out));
       if (fs.exists(dir)) fs.delete(dir, true); // a rerun of the same step after a resume
       if (!fs.rename(tmp, dir)) throw new IOException("could not rename " + tmp + " to " + dir);
       return dir;
@@ -81,18 +86,77 @@ public final class Checkpoints {
     }
   }
 
-  /** Complete checkpoints of a run, oldest first. */
-  public static List<Path> complete(FileSystem fs, Path runDir) throws IOException {
+  /**
+   * Every directory of a run named by a step, oldest first, complete or not: a committed checkpoint
+   * whose manifest was lost since is one of them, and {@link #load} says what is wrong with it.
+   */
+  public static List<Path> numbered(FileSystem fs, Path runDir) throws IOException {
     Path root = checkpointsDir(runDir);
     if (!fs.exists(root)) return List.of();
     List<FileStatus> dirs = new ArrayList<>();
     for (FileStatus s : fs.listStatus(root)) {
-      if (s.isDirectory() && s.getPath().getName().matches("\\d+") && fs.exists(new Path(s.getPath(), MANIFEST))) {
-        dirs.add(s);
-      }
+      if (s.isDirectory() && s.getPath().getName().matches("\\d+")) dirs.add(s);
     }
     dirs.sort(Comparator.comparingLong(s -> Long.parseLong(s.getPath().getName())));
     return dirs.stream().map(FileStatus::getPath).toList();
+  }
+
+  /** Complete checkpoints of a run (those with a manifest), oldest first; unverified. */
+  public static List<Path> complete(FileSystem fs, Path runDir) throws IOException {
+    List<Path> all = new ArrayList<>();
+    for (Path p : numbered(fs, runDir)) {
+      if (fs.exists(new Path(p, MANIFEST))) all.add(p);
+    }
+    return all;
+  }
+
+  /**
+   * The newest checkpoint of a run that verifies and belongs to it: the same run id (when the run
+   * has one) and the same model shape as {@code run}. Each one passed over is named, with why, to
+   * {@code skipped}; none at all gives an empty result.
+   */
+  public static Optional<Loaded> newestIntact(FileSystem fs, Path runDir, JobSpec run, Consumer<String> skipped)
+      throws IOException {
+    List<Path> all = numbered(fs, runDir);
+    for (int i = all.size() - 1; i >= 0; i--) {
+      try {
+        return Optional.of(loadFor(fs, all.get(i), run));
+      } catch (CorruptCheckpointException e) {
+        skipped.accept(e.getMessage());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@link #load}, then refuses a checkpoint written by another run or for another model. */
+  public static Loaded loadFor(FileSystem fs, Path dir, JobSpec run) throws IOException {
+    Loaded c = load(fs, dir);
+    CheckpointManifest m = c.manifest();
+    if (!sameShape(m.getSpec().getModel(), run.getModel())) {
+      throw new CorruptCheckpointException(dir + " holds a model of shape " + shape(m.getSpec().getModel())
+          + " but this run's model is " + shape(run.getModel()) + ": it belongs to another run");
+    }
+    if (!run.getRunId().isEmpty() && !m.getRunId().equals(run.getRunId())) {
+      throw new CorruptCheckpointException(dir + " belongs to another run (run id " + describeRunId(m.getRunId())
+          + ", this run is " + run.getRunId() + "): it was copied here; remove it or resume its own run");
+    }
+    return c;
+  }
+
+  private static String describeRunId(String id) {
+    return id.isEmpty() ? "none" : id;
+  }
+
+  /** Two model specs store the same tensors. */
+  public static boolean sameShape(ModelSpec a, ModelSpec b) {
+    return a.getNLayer() == b.getNLayer() && a.getNHead() == b.getNHead() && a.getNEmbd() == b.getNEmbd()
+        && a.getBlockSize() == b.getBlockSize() && a.getVocabSize() == b.getVocabSize()
+        && a.getVocabPadMultiple() == b.getVocabPadMultiple();
+  }
+
+  public static String shape(ModelSpec m) {
+    return "n_layer=" + m.getNLayer() + " n_head=" + m.getNHead() + " n_embd=" + m.getNEmbd() + " block_size="
+        + m.getBlockSize() + " vocab_size=" + m.getVocabSize();
   }
 
   public static Optional<Path> latest(FileSystem fs, Path runDir) throws IOException {
@@ -107,15 +171,14 @@ public final class Checkpoints {
       throw new CorruptCheckpointException(dir + " is not a complete checkpoint (no " + MANIFEST
           + "); use a directory under <run>/checkpoints/ or `ringtrain resume <run dir>`");
     }
-    CheckpointManifest manifest;
-    try (InputStream in = fs.open(manifestPath)) {
-      manifest = CheckpointManifest.parseFrom(in);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new CorruptCheckpointException(manifestPath + " is unreadable: " + e.getMessage());
-    }
+    CheckpointManifest manifest = readManifest(fs, manifestPath);
     if (manifest.getFormatVersion() != FORMAT_VERSION) {
       throw new CorruptCheckpointException(dir + " has checkpoint format " + manifest.getFormatVersion()
           + "; this ringtrain reads format " + FORMAT_VERSION);
+    }
+    if (!dir.getName().equals(Long.toString(manifest.getStep()))) {
+      throw new CorruptCheckpointException(dir + " holds the checkpoint of step " + manifest.getStep()
+          + ", not of step " + dir.getName() + ": it was copied or renamed; it is not this step's state");
     }
     Map<String, float[]> tensors = new LinkedHashMap<>();
     for (CheckpointFile f : manifest.getFilesList()) {
@@ -136,11 +199,35 @@ public final class Checkpoints {
     return new Loaded(dir, manifest, tensors);
   }
 
-  /** Deletes all but the newest {@code keepLast} complete checkpoints (0 keeps all). */
+  private static CheckpointManifest readManifest(FileSystem fs, Path manifestPath) throws IOException {
+    try (InputStream in = fs.open(manifestPath)) {
+      SealedManifest sealed = SealedManifest.parseFrom(in);
+      byte[] bytes = sealed.getManifest().toByteArray();
+      if (!sha256Hex(bytes).equals(sealed.getSha256())) {
+        throw new CorruptCheckpointException(manifestPath + " fails its SHA-256 check (the manifest itself was"
+            + " changed or damaged): the checkpoint is damaged; resume from an earlier one");
+      }
+      return CheckpointManifest.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new CorruptCheckpointException(manifestPath + " is unreadable: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Deletes all but the newest {@code keepLast} safety checkpoints (0 keeps all); planned ones are
+   * always kept, and so is any whose manifest cannot be read (it is not this method's to judge).
+   */
   public static void prune(FileSystem fs, Path runDir, int keepLast) throws IOException {
     if (keepLast <= 0) return;
-    List<Path> all = complete(fs, runDir);
-    for (int i = 0; i < all.size() - keepLast; i++) fs.delete(all.get(i), true);
+    List<Path> safety = new ArrayList<>();
+    for (Path p : complete(fs, runDir)) {
+      try {
+        if (!readManifest(fs, new Path(p, MANIFEST)).getPlanned()) safety.add(p);
+      } catch (CorruptCheckpointException unreadable) {
+        // left for resume to report
+      }
+    }
+    for (int i = 0; i < safety.size() - keepLast; i++) fs.delete(safety.get(i), true);
   }
 
   private static void removeAbandoned(FileSystem fs, Path root) throws IOException {
@@ -154,7 +241,7 @@ public final class Checkpoints {
   private static String writeFloats(FileSystem fs, Path p, float[] values) throws IOException {
     MessageDigest sha = sha256();
     ByteBuffer buf = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
-    try (FSDataOutputStream out = fs.create(p, true)) {
+    writeFile(fs, p, out -> {
       for (int at = 0; at < values.length; at += CHUNK_FLOATS) {
         int n = Math.min(CHUNK_FLOATS, values.length - at);
         buf.clear();
@@ -162,9 +249,33 @@ public final class Checkpoints {
         sha.update(buf.array(), 0, 4 * n);
         out.write(buf.array(), 0, 4 * n);
       }
-      out.hsync();
-    }
+    });
     return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private interface Body {
+    void write(FSDataOutputStream out) throws IOException;
+  }
+
+  /**
+   * Writes and syncs one file. Not try-with-resources: a stream that failed (a full disk, an HDFS
+   * quota) throws the same exception again from close(), and self-suppression would replace the
+   * cause with an IllegalArgumentException.
+   */
+  private static void writeFile(FileSystem fs, Path p, Body body) throws IOException {
+    FSDataOutputStream out = fs.create(p, true);
+    try {
+      body.write(out);
+      out.hsync();
+    } catch (IOException | RuntimeException e) {
+      try {
+        out.close();
+      } catch (IOException | RuntimeException again) {
+        if (again != e) e.addSuppressed(again);
+      }
+      throw e;
+    }
+    out.close();
   }
 
   private static String readFloats(FileSystem fs, Path p, float[] values) throws IOException {
@@ -180,6 +291,10 @@ public final class Checkpoints {
       }
     }
     return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static String sha256Hex(byte[] bytes) {
+    return HexFormat.of().formatHex(sha256().digest(bytes));
   }
 
   private static MessageDigest sha256() {

@@ -25,14 +25,32 @@ public final class MetricsLog implements Closeable {
   public static final String FILE = "metrics.jsonl";
   private static final Gson GSON = new Gson();
 
-  private final FSDataOutputStream out;
+  private final FileSystem fs;
+  private final Path runDir;
+  private FSDataOutputStream out;
 
-  private MetricsLog(FSDataOutputStream out) {
-    this.out = out;
+  private MetricsLog(FileSystem fs, Path runDir) {
+    this.fs = fs;
+    this.runDir = runDir;
   }
 
   /** Opens the run's log, keeping only the records up to {@code keepThroughStep} (-1 keeps none). */
   public static MetricsLog open(FileSystem fs, Path runDir, long keepThroughStep) throws IOException {
+    MetricsLog log = new MetricsLog(fs, runDir);
+    log.out = keepThrough(fs, runDir, keepThroughStep);
+    return log;
+  }
+
+  /**
+   * Forgets every record after {@code step}: a recovered job repeats those steps, and the log must
+   * read as if it had never failed.
+   */
+  public synchronized void rewind(long step) throws IOException {
+    out.close();
+    out = keepThrough(fs, runDir, step);
+  }
+
+  private static FSDataOutputStream keepThrough(FileSystem fs, Path runDir, long keepThroughStep) throws IOException {
     Path file = new Path(runDir, FILE);
     List<String> kept = new ArrayList<>();
     if (fs.exists(file)) {
@@ -46,7 +64,7 @@ public final class MetricsLog implements Closeable {
     }
     if (fs.exists(file)) fs.delete(file, false);
     if (!fs.rename(tmp, file)) throw new IOException("could not rename " + tmp + " to " + file);
-    return new MetricsLog(fs.append(file));
+    return fs.append(file);
   }
 
   /** Appends one record and makes it visible to readers at once. */
@@ -75,7 +93,7 @@ public final class MetricsLog implements Closeable {
   }
 
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
     out.close();
   }
 }

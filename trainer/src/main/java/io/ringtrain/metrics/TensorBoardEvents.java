@@ -43,8 +43,8 @@ import org.apache.hadoop.fs.Path;
  * drop the orphaned steps of a crashed run on a {@code SessionLog START} event, but its default
  * Rust data server does not, so ringtrain does not rely on readers: {@link #open} reads the
  * existing files, keeps the events up to the resume step in a new file and deletes the old ones,
- * as {@link MetricsLog} drops the lines after the checkpoint. The directory then reads as if the
- * run had never stopped.
+ * as {@link MetricsLog} drops the lines after the checkpoint; {@link #rewind} does the same when a
+ * job recovers in flight. The directory then reads as if the run had never stopped.
  */
 public final class TensorBoardEvents implements Closeable {
   public static final String DIR = "tensorboard";
@@ -52,16 +52,27 @@ public final class TensorBoardEvents implements Closeable {
   static final long FLUSH_MILLIS = 2000;
   private static final int MASK_DELTA = 0xa282ead8;
 
-  private final FSDataOutputStream out;
-  private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+  private final FileSystem fs;
+  private final Path dir;
+  private final BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
-  private final Path file;
+  /** The file being written; replaced by a rewind, on the writer thread. */
+  private FSDataOutputStream out;
+  private Path file;
   private volatile boolean failed;
   private volatile boolean closing;
 
-  private TensorBoardEvents(FSDataOutputStream out, Path file) {
-    this.out = out;
-    this.file = file;
+  /** What the writer thread does next, in the order callers asked. */
+  private sealed interface Item permits Write, Rewind {}
+
+  private record Write(Event event) implements Item {}
+
+  private record Rewind(long keepThroughStep) implements Item {}
+
+  private TensorBoardEvents(FileSystem fs, Path dir, long keepThroughStep) throws IOException {
+    this.fs = fs;
+    this.dir = dir;
+    keepThrough(keepThroughStep);
     writer = new Thread(this::writeLoop, "tensorboard-writer");
     writer.setDaemon(true);
     writer.start();
@@ -74,6 +85,20 @@ public final class TensorBoardEvents implements Closeable {
   public static TensorBoardEvents open(FileSystem fs, Path runDir, long keepThroughStep) throws IOException {
     Path dir = new Path(runDir, DIR);
     fs.mkdirs(dir);
+    return new TensorBoardEvents(fs, dir, keepThroughStep);
+  }
+
+  /**
+   * Forgets the events after {@code step}, once those queued before are written: a recovered job
+   * repeats those steps, and TensorBoard must show each once.
+   */
+  public void rewind(long step) {
+    if (!failed) queue.add(new Rewind(step));
+  }
+
+  /** Starts a new file with the events of the present ones up to {@code keepThroughStep}, and deletes them. */
+  private void keepThrough(long keepThroughStep) throws IOException {
+    if (out != null) out.close();
     List<Path> old = eventFiles(fs, dir);
     List<byte[]> kept = new ArrayList<>();
     long lastStepOfEarlierFiles = -1;
@@ -88,15 +113,15 @@ public final class TensorBoardEvents implements Closeable {
       }
       lastStepOfEarlierFiles = last;
     }
-    Path file = new Path(dir, String.format("events.out.tfevents.%010d.%s.%d.ringtrain", System.currentTimeMillis()
+    Path next = new Path(dir, String.format("events.out.tfevents.%010d.%s.%d.ringtrain", System.currentTimeMillis()
         / 1000, host(), ProcessHandle.current().pid()));
-    for (int n = 1; fs.exists(file) || old.contains(file); n++) file = file.suffix("." + n);
-    FSDataOutputStream out = fs.create(file, false);
+    for (int n = 1; fs.exists(next) || old.contains(next); n++) next = next.suffix("." + n);
+    out = fs.create(next, false);
+    file = next;
     writeRecord(out, Event.newBuilder().setWallTime(now()).setFileVersion(FILE_VERSION).build().toByteArray());
     for (byte[] record : kept) writeRecord(out, record);
     out.hflush();
     for (Path f : old) fs.delete(f, false);
-    return new TensorBoardEvents(out, file);
   }
 
   /** Queues one scalar per entry, all at {@code step}. */
@@ -116,7 +141,7 @@ public final class TensorBoardEvents implements Closeable {
   }
 
   private void enqueue(Event e) {
-    if (!failed) queue.add(e);
+    if (!failed) queue.add(new Write(e));
   }
 
   private void writeLoop() {
@@ -124,10 +149,14 @@ public final class TensorBoardEvents implements Closeable {
     boolean dirty = false;
     try {
       while (!closing || !queue.isEmpty()) {
-        Event e = queue.poll(FLUSH_MILLIS / 4, TimeUnit.MILLISECONDS);
-        if (e != null) {
-          writeRecord(out, e.toByteArray());
+        Item item = queue.poll(FLUSH_MILLIS / 4, TimeUnit.MILLISECONDS);
+        if (item instanceof Write w) {
+          writeRecord(out, w.event().toByteArray());
           dirty = true;
+        } else if (item instanceof Rewind r) {
+          keepThrough(r.keepThroughStep());
+          dirty = false;
+          lastFlush = System.currentTimeMillis();
         }
         long now = System.currentTimeMillis();
         if (dirty && (now - lastFlush >= FLUSH_MILLIS || closing)) {

@@ -2,13 +2,11 @@ package io.ringtrain.plan;
 
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 
 /**
  * The budget of a job, fixed before it starts: parameters, tokens, steps, FLOPs, warmup and the
- * steps at which checkpoints are taken.
+ * checkpoint plan.
  *
  * <p>Parameters are counted as the model stores them with the real (unpadded) vocabulary: token
  * embeddings V·C (tied with the LM head, so counted once), position embeddings T·C, per layer
@@ -25,7 +23,7 @@ public record TrainingPlan(
     long warmupSteps,
     double flops6nd,
     double flopsWithAttention,
-    List<Long> checkpointSteps,
+    CheckpointPlan checkpoints,
     String budgetSource) {
 
   public static long params(ModelSpec m) {
@@ -52,46 +50,31 @@ public record TrainingPlan(
     long perStep = (long) spec.getCluster().getWorkers() * spec.getData().getBatchSize() * m.getBlockSize()
         * spec.getSchedule().getGradAccum();
     long steps;
+    long budget;
     String source;
     if (spec.getSchedule().getSteps() > 0) {
       steps = spec.getSchedule().getSteps();
+      budget = steps * perStep;
       source = "schedule.steps";
     } else {
-      long tokens = spec.getSchedule().getTokens() > 0 ? spec.getSchedule().getTokens()
+      budget = spec.getSchedule().getTokens() > 0 ? spec.getSchedule().getTokens()
           : (long) Math.ceil(spec.getSchedule().getTokensPerParam() * n);
       source = spec.getSchedule().getTokens() > 0 ? "schedule.tokens"
           : String.format(Locale.ROOT, "Chinchilla: %.4g tokens per parameter", spec.getSchedule().getTokensPerParam());
-      steps = Math.max(1, (tokens + perStep - 1) / perStep);
+      steps = Math.max(1, (budget + perStep - 1) / perStep);
     }
     long tokens = steps * perStep;
     long warmup = Math.round(spec.getSchedule().getWarmupFraction() * steps);
     return new TrainingPlan(n, nonEmbedding(m), perStep, steps, tokens, warmup, 6.0 * n * tokens,
-        flopsPerToken(m) * tokens, checkpointSteps(spec, steps), source);
-  }
-
-  /** Evenly spaced in tokens (count of them) or every N steps; the last step always. */
-  static List<Long> checkpointSteps(JobSpec spec, long steps) {
-    List<Long> at = new ArrayList<>();
-    long every = spec.getCheckpoint().getEverySteps();
-    int count = spec.getCheckpoint().getCount();
-    if (every > 0) {
-      for (long s = every; s < steps; s += every) at.add(s);
-    } else {
-      for (int k = 1; k < count; k++) {
-        long s = (k * steps + count - 1) / count;
-        if (s > 0 && s < steps && (at.isEmpty() || at.get(at.size() - 1) != s)) at.add(s);
-      }
-    }
-    at.add(steps);
-    return List.copyOf(at);
+        flopsPerToken(m) * tokens, CheckpointPlan.of(spec.getCheckpoint(), budget, perStep, steps), source);
   }
 
   public String describe() {
     return String.format(Locale.ROOT,
         "plan: %s params (%s non-embedding), %s tokens (%.1f per param; %s) = %d steps × %s tokens/step,"
-            + " warmup %d steps, %.3g FLOPs (6ND) / %.3g with attention, checkpoints at steps %s",
+            + " warmup %d steps, %.3g FLOPs (6ND) / %.3g with attention; %s",
         human(params), human(nonEmbeddingParams), human(tokens), tokens / (double) params, budgetSource, steps,
-        human(tokensPerStep), warmupSteps, flops6nd, flopsWithAttention, checkpointSteps);
+        human(tokensPerStep), warmupSteps, flops6nd, flopsWithAttention, checkpoints.describe());
   }
 
   private static String human(long v) {

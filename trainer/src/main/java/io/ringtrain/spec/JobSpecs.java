@@ -97,9 +97,12 @@ public final class JobSpecs {
     if (!s.hasLogInterval()) s.setLogInterval(10);
 
     CheckpointPolicy.Builder c = b.getCheckpointBuilder();
-    if (!c.hasCount()) c.setCount(4);
+    if (c.getAtFractionsCount() == 0) c.addAllAtFractions(java.util.List.of(0.25, 0.5, 0.75, 1.0));
     if (!c.hasEverySteps()) c.setEverySteps(0);
     if (!c.hasKeepLast()) c.setKeepLast(0);
+    if (!c.hasEveryMinutes()) c.setEveryMinutes(0);
+    if (!c.hasEveryAuto()) c.setEveryAuto(false);
+    if (!c.hasMtbfHours()) c.setMtbfHours(24);
 
     ClusterSpec.Builder k = b.getClusterBuilder();
     if (!k.hasWorkers()) k.setWorkers(1);
@@ -112,6 +115,8 @@ public final class JobSpecs {
     if (!k.hasHeartbeatMs()) k.setHeartbeatMs(1000);
     if (!k.hasFailureTimeoutMs()) k.setFailureTimeoutMs(10_000);
     if (!k.hasBucketMib()) k.setBucketMib(4);
+    if (!k.hasMaxRestarts()) k.setMaxRestarts(3);
+    if (!k.hasRestartBackoffMs()) k.setRestartBackoffMs(500);
     return b.build();
   }
 
@@ -162,7 +167,16 @@ public final class JobSpecs {
     positive(p, "schedule.log_interval", s.getLogInterval());
 
     CheckpointPolicy c = spec.getCheckpoint();
-    if (c.getCount() < 0) p.add("checkpoint.count=" + c.getCount() + " must be >= 0");
+    for (double f : c.getAtFractionsList()) {
+      if (!(f > 0 && f <= 1)) p.add("checkpoint.at_fractions holds " + f + ": each fraction of the budget must be in (0, 1]");
+    }
+    if (!(c.getEveryMinutes() >= 0)) p.add("checkpoint.every_minutes=" + c.getEveryMinutes() + " must be >= 0 (0: none)");
+    if (c.getEveryAuto() && !(c.getMtbfHours() > 0)) {
+      p.add("checkpoint.mtbf_hours=" + c.getMtbfHours() + " must be > 0 with checkpoint.every_auto");
+    }
+    if (c.getEveryAuto() && c.getEveryMinutes() > 0) {
+      p.add("checkpoint.every_auto and checkpoint.every_minutes both set: choose the interval or let Young/Daly pick it");
+    }
     if (c.getEverySteps() < 0) p.add("checkpoint.every_steps=" + c.getEverySteps() + " must be >= 0");
     if (c.getKeepLast() < 0) p.add("checkpoint.keep_last=" + c.getKeepLast() + " must be >= 0 (0 keeps all)");
 
@@ -180,6 +194,8 @@ public final class JobSpecs {
       p.add("cluster.failure_timeout_ms=" + k.getFailureTimeoutMs() + " must exceed cluster.heartbeat_ms=" + k.getHeartbeatMs());
     }
     positive(p, "cluster.bucket_mib", k.getBucketMib());
+    if (k.getMaxRestarts() < 0) p.add("cluster.max_restarts=" + k.getMaxRestarts() + " must be >= 0 (0: fail at the first loss)");
+    if (k.getRestartBackoffMs() < 0) p.add("cluster.restart_backoff_ms=" + k.getRestartBackoffMs() + " must be >= 0");
     return p;
   }
 

@@ -8,7 +8,7 @@ import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
+import io.ringtrain.checkpoint.CheckpointWriter;
 
 /**
  * The run's voice: a progress line per logged step (step, loss, lr, tokens/s, MFU, ETA), a record
@@ -94,6 +94,34 @@ public final class RunReporter implements TrainingListener {
     }
   }
 
+  /**
+   * Forgets what was recorded after {@code step}: a recovered job repeats those steps. The rate
+   * window starts again, since the time the recovery took is not training.
+   */
+  public void rewind(long step) throws IOException {
+    metrics.rewind(step);
+    tensorboard.rewind(step);
+    windowStartNanos = System.nanoTime();
+    windowTokens = 0;
+  }
+
+  /**
+   * A record of another kind (a recovery) at {@code step}, with its fields, in metrics.jsonl; its
+   * numeric fields are TensorBoard scalars {@code events/<type>/<field>} too.
+   */
+  public void record(String type, long step, Map<String, ?> fields) throws IOException {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", type);
+    r.put("step", step);
+    r.putAll(fields);
+    metrics.write(r);
+    Map<String, Double> scalars = new LinkedHashMap<>();
+    fields.forEach((k, v) -> {
+      if (v instanceof Number n) scalars.put("events/" + type + "/" + k, n.doubleValue());
+    });
+    tensorboard.scalars(step, scalars);
+  }
+
   @Override
   public void onEval(long step, long tokensSeen, double valLoss) throws IOException {
     Map<String, Object> r = new LinkedHashMap<>();
@@ -108,9 +136,24 @@ public final class RunReporter implements TrainingListener {
   }
 
   @Override
-  public void onCheckpoint(long step, Path dir) {
-    tensorboard.checkpoint(step, dir.toString());
-    out.println("step " + step + " | checkpoint " + dir);
+  public void onCheckpoint(CheckpointWriter.Committed c) throws IOException {
+    tensorboard.checkpoint(c.step(), c.dir().toString());
+    out.printf(Locale.ROOT, "step %d | checkpoint %s (%s, %.0f MB/s in the background; training stalled %.1f ms)%n",
+        c.step(), c.dir(), c.planned() ? "planned" : "safety", c.bytes() / 1e6 / Math.max(c.writeMs() / 1e3, 1e-9),
+        c.snapshotMs());
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("type", "checkpoint");
+    r.put("step", c.step());
+    r.put("planned", c.planned());
+    r.put("bytes", c.bytes());
+    r.put("snapshot_ms", c.snapshotMs());
+    r.put("write_ms", c.writeMs());
+    metrics.write(r);
+  }
+
+  @Override
+  public void onCheckpointFailed(long step, boolean planned, String error) {
+    out.println("step " + step + " | checkpoint FAILED: " + error);
   }
 
   /** Model FLOPs utilisation in percent at {@code tokPerSec}. */

@@ -1,5 +1,6 @@
 package io.ringtrain.train;
 
+import io.ringtrain.checkpoint.CheckpointWriter;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.data.DataLoader;
 import io.ringtrain.data.ShardSet;
@@ -17,12 +18,12 @@ import io.ringtrain.proto.CheckpointManifest;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.proto.OptimizerSpec;
-import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.IntConsumer;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -53,7 +54,7 @@ public final class Trainer {
   private final int seqLen;
   private final int[] inputs;
   private final int[] targets;
-  private final byte[] initRngState;
+  private final CheckpointWriter writer;
   private long step;
   private float[] ringBuf;
 
@@ -70,9 +71,7 @@ public final class Trainer {
     this.runDir = runDir;
     ModelSpec m = spec.getModel();
     this.model = new GptModel(config(m), backend);
-    Rng rng = new Rng(spec.getSeed());
-    this.initRngState = rng.state();
-    model.initialize(rng);
+    model.initialize(new Rng(spec.getSeed()));
     // init_from: pretrained weights replace the initialisation (a resumed run has its own).
     if (resumeFrom == null && spec.hasInitFrom()) PretrainedWeights.open(spec.getInitFrom()).loadInto(model);
     OptimizerSpec o = spec.getOptimizer();
@@ -87,6 +86,7 @@ public final class Trainer {
         : new EvalBatches(val, batch, seqLen, spec.getSchedule().getEvalBatches(), collective.world() * accum);
     this.inputs = new int[batch * seqLen];
     this.targets = new int[batch * seqLen];
+    this.writer = new CheckpointWriter(fs, runDir, spec.getCheckpoint().getKeepLast());
     if (resumeFrom != null) restore(resumeFrom);
   }
 
@@ -122,21 +122,34 @@ public final class Trainer {
 
   /** Runs from the current step to the end of the plan. */
   public void run(TrainingListener listener) throws IOException {
-    List<Long> checkpoints = plan.checkpointSteps();
+    run(listener, CheckpointRequests.NONE);
+  }
+
+  /**
+   * Runs from the current step to the end of the plan, saving after the plan's steps and after
+   * those {@code requests} asks for; returns once the last checkpoint is committed.
+   */
+  public void run(TrainingListener listener, CheckpointRequests requests) throws IOException {
     int evalEvery = spec.getSchedule().getEvalInterval();
     // A run from pretrained weights is scored before it trains, so its curve starts where they stand.
     if (step == 0 && spec.hasInitFrom() && eval != null && evalEvery > 0) listener.onEval(0, 0, validationLoss());
-    while (step < plan.steps()) {
-      StepResult r = trainStep();
-      listener.onStep(r);
-      boolean last = step == plan.steps();
-      if (eval != null && evalEvery > 0 && (step % evalEvery == 0 || last)) {
-        listener.onEval(step, tokensSeen(), validationLoss());
+    CompletableFuture<CheckpointWriter.Committed> lastSave = CompletableFuture.completedFuture(null);
+    try {
+      while (step < plan.steps()) {
+        StepResult r = trainStep();
+        listener.onStep(r);
+        boolean last = step == plan.steps();
+        if (eval != null && evalEvery > 0 && (step % evalEvery == 0 || last)) {
+          listener.onEval(step, tokensSeen(), validationLoss());
+        }
+        if (plan.checkpoints().saves(step) || requests.dueAt(step)) lastSave = saveCheckpoint(listener);
       }
-      if (checkpoints.contains(step)) {
-        Path dir = saveCheckpoint();
-        if (dir != null) listener.onCheckpoint(step, dir);
-      }
+      writer.awaitIdle();
+      lastSave.join(); // the end of training is saved, or the run fails with the reason
+    } catch (CompletionException e) {
+      throw new IOException(e.getCause().getMessage(), e.getCause());
+    } finally {
+      writer.close();
     }
   }
 
@@ -213,12 +226,24 @@ public final class Trainer {
     return sum[0] / ((double) eval.batches() * eval.chunksPerBatch());
   }
 
-  /** Rank 0 writes the checkpoint (every rank holds the same state); returns its dir, or null. */
-  public Path saveCheckpoint() throws IOException {
-    if (collective.rank() != 0) return null;
+  /** Saves the current state now (rank 0) and waits for the commit; null on other ranks. */
+  public CheckpointWriter.Committed save() throws IOException {
+    try {
+      return saveCheckpoint(new TrainingListener() { }).join();
+    } catch (CompletionException e) {
+      throw new IOException(e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  /**
+   * Rank 0 copies the state aside and writes it in the background (every rank holds the same
+   * state); the listener hears of the commit, or of the failure, from the writer's thread.
+   */
+  private CompletableFuture<CheckpointWriter.Committed> saveCheckpoint(TrainingListener listener) {
+    if (collective.rank() != 0) return CompletableFuture.completedFuture(null);
     CheckpointManifest manifest = CheckpointManifest.newBuilder().setSpec(spec).setStep(step)
-        .setTokensSeen(tokensSeen()).setCursor(loader.cursor()).setRngState(ByteString.copyFrom(initRngState))
-        .build();
+        .setTokensSeen(tokensSeen()).setCursor(loader.cursor()).setRunId(spec.getRunId())
+        .setPlanned(plan.checkpoints().isPlanned(step)).build();
     Map<String, float[]> tensors = new LinkedHashMap<>();
     Backend be = model.backend();
     be.hostReads(adamw.m());
@@ -226,17 +251,29 @@ public final class Trainer {
     tensors.put("params", model.hostParams());
     tensors.put("adam_m", adamw.m());
     tensors.put("adam_v", adamw.v());
-    Path dir = Checkpoints.write(fs, runDir, manifest, tensors);
-    Checkpoints.prune(fs, runDir, spec.getCheckpoint().getKeepLast());
-    return dir;
+    long savedStep = step;
+    boolean planned = manifest.getPlanned();
+    return writer.save(manifest, tensors).whenComplete((c, failure) -> {
+      try {
+        if (failure == null) {
+          listener.onCheckpoint(c);
+        } else {
+          listener.onCheckpointFailed(savedStep, planned, failure.getCause() != null ? failure.getCause().getMessage()
+              : failure.getMessage());
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
   }
 
   private void restore(Checkpoints.Loaded c) {
     ModelSpec saved = c.manifest().getSpec().getModel();
     ModelSpec now = spec.getModel();
     if (!config(saved).equals(config(now))) {
-      throw new IllegalArgumentException("checkpoint " + c.dir() + " holds a model of shape " + shape(saved)
-          + " but this job's model is " + shape(now) + ": use the job's own run directory or matching model flags");
+      throw new IllegalArgumentException("checkpoint " + c.dir() + " holds a model of shape "
+          + Checkpoints.shape(saved) + " but this job's model is " + Checkpoints.shape(now)
+          + ": use the job's own run directory or matching model flags");
     }
     copy(c, "params", model.params());
     copy(c, "adam_m", adamw.m());
@@ -258,8 +295,4 @@ public final class Trainer {
     System.arraycopy(from, 0, into, 0, into.length);
   }
 
-  static String shape(ModelSpec m) {
-    return "n_layer=" + m.getNLayer() + " n_head=" + m.getNHead() + " n_embd=" + m.getNEmbd() + " block_size="
-        + m.getBlockSize() + " vocab_size=" + m.getVocabSize();
-  }
 }

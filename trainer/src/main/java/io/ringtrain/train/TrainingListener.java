@@ -1,6 +1,6 @@
 package io.ringtrain.train;
 
-import org.apache.hadoop.fs.Path;
+import io.ringtrain.checkpoint.CheckpointWriter;
 
 /** What a run tells its host (the console, the metrics log, the coordinator) as it goes. */
 public interface TrainingListener {
@@ -9,5 +9,9 @@ public interface TrainingListener {
   /** Validation loss after {@code step} steps ({@code tokensSeen} tokens across all ranks). */
   default void onEval(long step, long tokensSeen, double valLoss) throws java.io.IOException {}
 
-  default void onCheckpoint(long step, Path dir) throws java.io.IOException {}
+  /** A checkpoint was committed; called from the checkpoint writer's thread. */
+  default void onCheckpoint(CheckpointWriter.Committed checkpoint) throws java.io.IOException {}
+
+  /** A checkpoint could not be written (nothing of it is visible); from the writer's thread. */
+  default void onCheckpointFailed(long step, boolean planned, String error) throws java.io.IOException {}
 }

@@ -11,9 +11,16 @@ final class MiniHdfs implements AutoCloseable {
   private final MiniDFSCluster cluster;
 
   MiniHdfs(File baseDir) throws IOException {
+    this(baseDir, 128L << 20);
+  }
+
+  /** With {@code blockBytes} blocks (quotas are charged a block at a time). */
+  MiniHdfs(File baseDir, long blockBytes) throws IOException {
     Configuration conf = new Configuration();
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, baseDir.getAbsolutePath());
     conf.setInt("dfs.replication", 1);
+    conf.setLong("dfs.blocksize", blockBytes);
+    conf.setLong("dfs.namenode.fs-limits.min-block-size", Math.min(blockBytes, 1 << 20));
     cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
     cluster.waitActive();
   }

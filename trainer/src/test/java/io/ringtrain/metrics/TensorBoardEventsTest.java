@@ -50,4 +50,16 @@ class TensorBoardEventsTest {
     assertEquals(List.of(1L, 2L, 3L, 4L, 5L), steps(fs, runDir));
     assertEquals(1, TensorBoardEvents.eventFiles(fs, new Path(runDir, TensorBoardEvents.DIR)).size());
   }
+
+  @Test
+  void aRewindDropsTheStepsARecoveredJobRepeats() throws Exception {
+    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    Path runDir = new Path(tmp.toString());
+    try (TensorBoardEvents tb = TensorBoardEvents.open(fs, runDir, -1)) {
+      for (long s = 1; s <= 6; s++) tb.scalars(s, Map.of("train/loss", 1.0 / s));
+      tb.rewind(4);
+      for (long s = 5; s <= 7; s++) tb.scalars(s, Map.of("train/loss", 1.0 / s));
+    }
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), steps(fs, runDir));
+  }
 }

@@ -56,7 +56,7 @@ class TrainerTest {
 
   @Test
   void resumedRunRepeatsTheUninterruptedLossesBitForBit() throws IOException {
-    JobSpec spec = spec("checkpoint { every_steps: 5 }");
+    JobSpec spec = spec("checkpoint { every_steps: 5 at_fractions: 1 }");
     List<Double> whole;
     try (JavaBackend be = new JavaBackend(2)) {
       whole = run(new Trainer(spec, be, Collective.single(), train, null, fs, new Path(tmp.resolve("a").toString()), null));
@@ -101,7 +101,7 @@ class TrainerTest {
     JobSpec spec = spec("");
     Path run = new Path(tmp.resolve("d").toString());
     try (JavaBackend be = new JavaBackend(1)) {
-      new Trainer(spec, be, Collective.single(), train, null, fs, run, null).saveCheckpoint();
+      new Trainer(spec, be, Collective.single(), train, null, fs, run, null).save();
     }
     Checkpoints.Loaded c = Checkpoints.load(fs, Checkpoints.latest(fs, run).orElseThrow());
     JobSpec wider = spec.toBuilder().setModel(spec.getModel().toBuilder().setNEmbd(64)).build();

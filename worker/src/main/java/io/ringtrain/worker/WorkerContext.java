@@ -9,7 +9,8 @@ import java.util.Objects;
  * task build the same context and run the same {@link Worker}.
  *
  * @param rank the rank this worker asks for, stable across attempts (a child's index, a Spark
- *     partition id): the ring order, and with it the summation order, never changes
+ *     partition id): the ring order, and with it the summation order, never changes; -1 takes the
+ *     first free rank
  * @param attempt the launcher's attempt number (0 first; a Spark stage attempt), for messages only:
  *     the coordinator decides the generation
  * @param coordinatorHost the coordinator's address (the Spark driver's host)
@@ -25,7 +26,7 @@ public record WorkerContext(int rank, int attempt, String coordinatorHost, int c
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(secret, "secret");
     Objects.requireNonNull(bindHost, "bindHost");
-    if (rank < 0) throw new IllegalArgumentException("rank " + rank + " must be >= 0");
+    if (rank < -1) throw new IllegalArgumentException("rank " + rank + " must be >= 0, or -1 for any");
   }
 
   @Override

@@ -1,130 +1,79 @@
 package io.ringtrain.worker;
 
-import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.coordinator.CoordinatorClient;
-import io.ringtrain.data.FileSystems;
-import io.ringtrain.kernels.Backend;
-import io.ringtrain.proto.Assignment;
-import io.ringtrain.proto.CheckpointReport;
-import io.ringtrain.proto.EvalReport;
-import io.ringtrain.proto.JobSpec;
-import io.ringtrain.proto.Peer;
-import io.ringtrain.proto.StepReport;
-import io.ringtrain.proto.Stop;
-import io.ringtrain.ring.RingConfig;
-import io.ringtrain.ring.RingPeer;
-import io.ringtrain.train.Backends;
-import io.ringtrain.train.StepResult;
-import io.ringtrain.train.Trainer;
-import io.ringtrain.train.TrainingData;
-import io.ringtrain.train.TrainingListener;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicReference;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
+import java.io.InputStream;
 
 /**
- * One worker process: joins the coordinator, connects the ring, trains its rank's share of every
- * step, and exits when the job ends. The job secret comes from the environment (RINGTRAIN_SECRET),
- * never the command line, where other users could read it.
+ * A worker process: argv and the environment into a {@link WorkerContext}, then {@link Worker}.
+ * The job secret comes from the environment (RINGTRAIN_SECRET), never the command line, where
+ * other users could read it.
  *
- * <p>Usage: {@code WorkerMain --coordinator HOST:PORT --job-id ID [--host RING_HOST] [--resume]}.
- * Exit codes: 0 done, 1 the job failed (a peer died, the loss diverged), 2 bad arguments.
+ * <p>Usage: {@code WorkerMain --coordinator HOST:PORT --job-id ID [--host RING_HOST] [--rank R]
+ * [--attempt A] [--exit-with-parent]}. With {@code --exit-with-parent} the worker exits as soon as
+ * its standard input closes, which is when the launcher that started it is gone, however it died.
+ *
+ * <p>Exit codes: 0 done, 1 the job failed (a peer died, the loss diverged), 2 bad arguments or a
+ * refused worker, 75 (EX_TEMPFAIL) its generation ended and the job goes on without it.
  */
 public final class WorkerMain {
+  public static final int EXIT_GENERATION_ENDED = 75;
+
   private WorkerMain() {}
 
   public static void main(String[] args) {
     String coordinator = null;
     String jobId = null;
     String host = "127.0.0.1";
-    boolean resume = false;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--coordinator" -> coordinator = args[++i];
-        case "--job-id" -> jobId = args[++i];
-        case "--host" -> host = args[++i];
-        case "--resume" -> resume = true;
-        default -> fail(2, "unknown argument " + args[i]);
+    int rank = -1;
+    int attempt = 0;
+    boolean exitWithParent = false;
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--coordinator" -> coordinator = args[++i];
+          case "--job-id" -> jobId = args[++i];
+          case "--host" -> host = args[++i];
+          case "--rank" -> rank = Integer.parseInt(args[++i]);
+          case "--attempt" -> attempt = Integer.parseInt(args[++i]);
+          case "--exit-with-parent" -> exitWithParent = true;
+          default -> fail(2, "unknown argument " + args[i]);
+        }
       }
+    } catch (RuntimeException e) {
+      fail(2, "bad arguments: " + e.getMessage());
     }
     String secret = System.getenv("RINGTRAIN_SECRET");
-    if (coordinator == null || jobId == null || secret == null) {
-      fail(2, "usage: WorkerMain --coordinator HOST:PORT --job-id ID [--host H] [--resume], with RINGTRAIN_SECRET set");
+    if (coordinator == null || jobId == null || secret == null || coordinator.lastIndexOf(':') < 0) {
+      fail(2, "usage: WorkerMain --coordinator HOST:PORT --job-id ID [--host H] [--rank R] [--attempt A]"
+          + " [--exit-with-parent], with RINGTRAIN_SECRET set");
     }
+    if (exitWithParent) exitWhenStdinCloses();
     int colon = coordinator.lastIndexOf(':');
     try {
-      System.exit(run(coordinator.substring(0, colon), Integer.parseInt(coordinator.substring(colon + 1)), jobId, secret,
-          host, resume));
+      System.exit(Worker.run(new WorkerContext(rank, attempt, coordinator.substring(0, colon),
+          Integer.parseInt(coordinator.substring(colon + 1)), jobId, secret, host)));
+    } catch (JobStoppedException e) {
+      fail(e.restart() ? EXIT_GENERATION_ENDED : e.exitCode(), e.getMessage());
     } catch (Exception e) {
-      fail(1, e.getMessage() == null ? e.toString() : e.getMessage());
+      fail(1, Worker.message(e));
     }
   }
 
-  static int run(String coordHost, int coordPort, String jobId, String secret, String host, boolean resume)
-      throws Exception {
-    // The ring port is reported at join, before the rank is known: reserve a free one now.
-    int ringPort;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-      ringPort = s.getLocalPort();
-    }
-    try (CoordinatorClient client = CoordinatorClient.join(coordHost, coordPort, jobId, secret, host, ringPort, 120_000)) {
-      Assignment a = client.assignment();
-      JobSpec spec = a.getSpec();
-      String who = "worker rank " + a.getRank();
-      RingConfig ringConfig = RingConfig.of(a.getRank(), a.getWorldSize(), jobId, secret.getBytes(StandardCharsets.UTF_8))
-          .withBind(host, ringPort)
-          .withTimeouts(spec.getCluster().getFailureTimeoutMs(), 60_000);
-      try (RingPeer peer = new RingPeer(ringConfig)) {
-        AtomicReference<Stop> stop = new AtomicReference<>();
-        client.stopped().thenAccept(s -> {
-          stop.set(s);
-          if (s.getExitCode() != 0) peer.close(); // unblocks a pending all-reduce at once
-        });
-        Peer next = a.getRing((a.getRank() + 1) % a.getWorldSize());
-        peer.connect(new InetSocketAddress(next.getHost(), next.getPort())).join();
-        Configuration conf = FileSystems.configuration();
-        Path runDir = new Path(spec.getOut());
-        FileSystem fs = runDir.getFileSystem(conf);
-        Checkpoints.Loaded from = resume ? Checkpoints.load(fs, Checkpoints.latest(fs, runDir).orElseThrow(
-            () -> new IOException(runDir + " holds no complete checkpoint to resume from"))) : null;
-        try (TrainingData data = TrainingData.open(spec, conf);
-             Backend backend = Backends.create(spec.getCluster(), System.err)) {
-          Trainer trainer = new Trainer(spec, backend, new RingCollective(peer), data.train(), data.val(), fs, runDir, from);
-          trainer.run(new TrainingListener() {
-            @Override
-            public void onStep(StepResult r) {
-              client.report(StepReport.newBuilder().setRank(a.getRank()).setStep(r.step()).setTotalSteps(r.totalSteps())
-                  .setLoss(r.loss()).setLr(r.lr()).setGradNorm(r.gradNorm()).setTokens(r.tokens())
-                  .setTokensSeen(r.tokensSeen()).setComputeMs(r.computeMs()).setAllreduceMs(r.syncMs())
-                  .setParamsDigest(r.paramsDigest()).build());
-            }
-
-            @Override
-            public void onEval(long step, long tokensSeen, double valLoss) {
-              if (a.getRank() == 0) {
-                client.report(EvalReport.newBuilder().setStep(step).setTokens(tokensSeen).setValLoss(valLoss).build());
-              }
-            }
-
-            @Override
-            public void onCheckpoint(long step, Path dir) {
-              client.report(CheckpointReport.newBuilder().setStep(step).setPath(dir.toString()).build());
-            }
-          });
-        } catch (IOException | RuntimeException e) {
-          Stop s = stop.get();
-          if (s != null && s.getExitCode() != 0) throw new IOException(who + " stopped: " + s.getReason(), e);
-          throw e;
+  /** The launcher holds the other end of stdin: EOF means it is gone, and so is the job. */
+  private static void exitWhenStdinCloses() {
+    Thread t = new Thread(() -> {
+      try (InputStream in = System.in) {
+        while (in.read() >= 0) {
+          // the launcher writes nothing; keep reading until the pipe closes
         }
-        client.finished();
+      } catch (IOException closed) {
+        // same as EOF
       }
-    }
-    return 0;
+      System.err.println("ringtrain worker: the launcher is gone (its pipe closed): exiting");
+      Runtime.getRuntime().halt(1);
+    }, "parent-watch");
+    t.setDaemon(true);
+    t.start();
   }
 
   private static void fail(int code, String message) {

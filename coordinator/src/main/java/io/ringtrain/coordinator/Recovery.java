@@ -1,0 +1,20 @@
+package io.ringtrain.coordinator;
+
+/**
+ * One recovery, complete once the new generation finished its first step.
+ *
+ * @param generation the generation that recovered (1 for the first restart)
+ * @param cause what ended the generation before it
+ * @param failedAtStep the last step every rank of the failed generation completed
+ * @param restoredStep the step of the checkpoint the new generation restored (0: from scratch)
+ * @param detectedUnixMs when the coordinator declared the failure
+ * @param relaunchMs from the failure to the new generation's assignment: back-off, JVM start, rendezvous
+ * @param restoreMs the slowest rank's load of the restore point
+ * @param totalMs from the failure to the new generation's first completed step
+ */
+public record Recovery(int generation, String cause, long failedAtStep, long restoredStep, long detectedUnixMs,
+    double relaunchMs, double restoreMs, double totalMs) {
+  public long stepsLost() {
+    return Math.max(0, failedAtStep - restoredStep);
+  }
+}
