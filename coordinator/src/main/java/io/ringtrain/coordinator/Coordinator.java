@@ -69,6 +69,7 @@ public final class Coordinator implements AutoCloseable {
   private final int maxRestarts;
   private final RestorePoints restorePoints;
   private final JobListener listener;
+  private final UnauthenticatedConnectionCap unauthenticated;
   private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final ExecutorService listenerThread = Executors.newSingleThreadExecutor(daemon("coordinator-listener"));
   private final ExecutorService blockingThread = Executors.newSingleThreadExecutor(daemon("coordinator-restore"));
@@ -140,11 +141,12 @@ public final class Coordinator implements AutoCloseable {
     this.slots = new Member[world];
     this.steps = new StepAggregator(world);
     this.safety = new SafetyCheckpoints(spec.getCheckpoint());
+    this.unauthenticated = UnauthenticatedConnectionCap.forWorkers(world);
     ServerBootstrap b = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ControlPipeline.install(ch.pipeline());
+            ControlPipeline.installUnauthenticated(ch.pipeline(), unauthenticated, failureTimeoutMs);
             ch.pipeline().addLast("coordinator", new Handler());
           }
         });
@@ -277,6 +279,7 @@ public final class Coordinator implements AutoCloseable {
       refuse(m, "rank " + j.getRequestedRank() + " of generation " + generation + " is already taken by "
           + slots[j.getRequestedRank()].describe());
     } else {
+      ControlPipeline.authenticated(m.channel);
       int rank = j.hasRequestedRank() ? j.getRequestedRank() : firstFreeSlot();
       m.rank = rank;
       m.generation = generation;
@@ -323,10 +326,13 @@ public final class Coordinator implements AutoCloseable {
     lastCompletedStep = restoredStep;
     List<Peer> ring = new ArrayList<>();
     for (Member m : slots) ring.add(Peer.newBuilder().setRank(m.rank).setHost(m.ringHost).setPort(m.ringPort).build());
+    // The spec travels in clear, and the workers have the secret already, from their environment.
+    // (The trainer's JobSpecs.withoutSecret is out of this module's reach.)
+    JobSpec sent = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setSecret("")).build();
     List<Assignment> all = new ArrayList<>();
     long now = System.currentTimeMillis();
     for (Member m : slots) {
-      Assignment.Builder a = Assignment.newBuilder().setRank(m.rank).setWorldSize(world).addAllRing(ring).setSpec(spec)
+      Assignment.Builder a = Assignment.newBuilder().setRank(m.rank).setWorldSize(world).addAllRing(ring).setSpec(sent)
           .setGeneration(generation);
       restore.ifPresent(a::setRestore);
       all.add(a.build());

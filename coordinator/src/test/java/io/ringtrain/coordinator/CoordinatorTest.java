@@ -97,6 +97,19 @@ class CoordinatorTest {
   }
 
   @Test
+  void assignmentCarriesTheSpecWithoutTheSecret() throws Exception {
+    JobSpec withSecret = spec(1).toBuilder().setCluster(spec(1).getCluster().toBuilder().setSecret(SECRET)).build();
+    Recorder rec = new Recorder();
+    try (Coordinator c = new Coordinator(withSecret, "job", SECRET, "127.0.0.1", 0, 10_000, rec)) {
+      CoordinatorClient worker = joinAll(1, c.port(), SECRET).get(0);
+      assertEquals("", worker.assignment().getSpec().getCluster().getSecret());
+      assertEquals(1, worker.assignment().getSpec().getCluster().getWorkers());
+      assertEquals("", rec.rendezvous.get(5, TimeUnit.SECONDS).get(0).getSpec().getCluster().getSecret());
+      worker.close();
+    }
+  }
+
+  @Test
   void wrongSecretIsRefused() throws Exception {
     try (Coordinator c = new Coordinator(spec(1), "job", SECRET, "127.0.0.1", 0, 10_000, new Recorder())) {
       IOException e = assertThrows(IOException.class,

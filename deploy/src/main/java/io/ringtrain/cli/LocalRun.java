@@ -50,7 +50,7 @@ final class LocalRun {
       }
       spec = spec.toBuilder().setRunId(UUID.randomUUID().toString()).build();
       fs.mkdirs(runDir);
-      write(fs, new Path(runDir, SPEC_FILE), JobSpecs.toJson(spec));
+      write(fs, new Path(runDir, SPEC_FILE), JobSpecs.toJson(JobSpecs.withoutSecret(spec)));
       write(fs, new Path(runDir, PLAN_FILE), plan.checkpoints().toJson());
     }
     out.println(plan.describe());

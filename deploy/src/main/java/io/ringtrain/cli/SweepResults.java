@@ -35,7 +35,7 @@ final class SweepResults {
     try (var in = fs.open(specFile)) {
       stored = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    if (!stored.equals(JobSpecs.toJson(run.spec()))) return OptionalDouble.empty();
+    if (!stored.equals(JobSpecs.toJson(JobSpecs.withoutSecret(run.spec())))) return OptionalDouble.empty();
     Optional<org.apache.hadoop.fs.Path> last = Checkpoints.latest(fs, dir);
     if (last.isEmpty() || !last.get().getName().equals(Long.toString(run.plan().steps()))) {
       return OptionalDouble.empty();

@@ -75,7 +75,39 @@ class HdfsJobTest {
     fs.delete(new Path("/runs/one/checkpoints/6"), true);
     Cli.Result resumed = Cli.run("resume", hdfs + "/runs/one");
     assertEquals(0, resumed.code(), resumed.all());
-    assertTrue(resumed.out().contains("at step 3"), resumed.out());
+    assertTrue(resumed.out().contains("checkpoints/5 (step 5)"), resumed.out());
+  }
+
+  /**
+   * Two worker JVMs training from shards on HDFS into a run directory on HDFS; one is killed with
+   * SIGKILL, the job recovers from its checkpoints on HDFS and ends as the uninterrupted run did.
+   */
+  @Test
+  void aWorkerKilledMidRunRecoversFromCheckpointsOnHdfs() throws Exception {
+    Cli.Result tok = Cli.run("tokenize", "--input", hdfs + "/corpus", "--output", hdfs + "/data2", "--vocab-size", "300");
+    assertEquals(0, tok.code(), tok.all());
+    java.util.function.Function<String, String[]> job = out -> new String[] {"simulate", "--workers", "2", "--data",
+        hdfs + "/data2", "--out", hdfs + out, "--layers", "1", "--heads", "2", "--width", "32", "--context", "32",
+        "--batch", "2", "--steps", "200", "--checkpoint-every", "10", "--threads", "1", "--eval-interval", "0",
+        "--heartbeat-ms", "200", "--failure-timeout-ms", "3000"};
+    Cli.Result whole = Cli.run(job.apply("/runs/whole"));
+    assertEquals(0, whole.code(), whole.all());
+    java.util.concurrent.CompletableFuture<Cli.Result> run =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> Cli.run(job.apply("/runs/killed")));
+    FileSystem fs = cluster.getFileSystem();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!fs.exists(new Path("/runs/killed/checkpoints/40/manifest.pb"))) {
+      assertTrue(System.nanoTime() < deadline, "no checkpoint 40");
+      Thread.sleep(20);
+    }
+    LocalClusterTest.workerProcesses().get(0).destroyForcibly();
+    Cli.Result killed = run.get(180, TimeUnit.SECONDS);
+    assertEquals(0, killed.code(), killed.all());
+    assertTrue(killed.out().contains("recovered: generation 1"), killed.out());
+    for (String tensor : new String[] {"params", "adam_m", "adam_v"}) {
+      assertEquals(fs.getFileChecksum(new Path("/runs/whole/checkpoints/200/" + tensor + ".f32")),
+          fs.getFileChecksum(new Path("/runs/killed/checkpoints/200/" + tensor + ".f32")), tensor);
+    }
   }
 
   @Test

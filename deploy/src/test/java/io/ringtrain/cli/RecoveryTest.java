@@ -96,11 +96,12 @@ class RecoveryTest {
     assertNoWorkersLeft();
   }
 
-  @Test
-  void aWorkerFrozenPastTheFailureTimeoutIsReplaced() throws Exception {
-    String ref = reference(2);
-    String out = "stopped";
-    CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> Cli.run(job(out, 2)));
+  @ParameterizedTest(name = "{0} workers")
+  @ValueSource(ints = {2, 4})
+  void aWorkerFrozenPastTheFailureTimeoutIsReplaced(int workers) throws Exception {
+    String ref = reference(workers);
+    String out = "stopped-" + workers;
+    CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> Cli.run(job(out, workers)));
     awaitStep(out, 30);
     ProcessHandle victim = LocalClusterTest.workerProcesses().get(1);
     signal("STOP", victim);
@@ -140,24 +141,31 @@ class RecoveryTest {
   }
 
   /** `ringtrain simulate` as a process of its own, as a user runs it; its output goes to {@code log}. */
-  static Process launcher(String out, Path log, long steps) throws IOException {
+  static Process launcher(String out, Path log, int workers, long steps) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
         RingtrainCommand.class.getName()));
-    cmd.addAll(List.of(job(out, 2, steps)));
+    cmd.addAll(List.of(job(out, workers, steps)));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
-  @Test
-  void aKilledLauncherTakesItsWorkersWithItAndResumeEndsExactly() throws Exception {
-    String ref = reference(2);
-    String out = "launcher-killed";
-    Process launcher = launcher(out, tmp.resolve(out + ".log"), STEPS);
-    awaitStep(out, 40);
-    List<ProcessHandle> workers = launcher.descendants().filter(ProcessHandle::isAlive).toList();
-    assertEquals(2, workers.size(), "worker JVMs: " + workers);
-    launcher.destroyForcibly(); // SIGKILL: no shutdown hook runs
-    long killed = System.nanoTime();
+  @ParameterizedTest(name = "{0} workers")
+  @ValueSource(ints = {2, 4})
+  void aKilledLauncherTakesItsWorkersWithItAndResumeEndsExactly(int n) throws Exception {
+    String ref = reference(n);
+    String out = "launcher-killed-" + n;
+    Process launcher = launcher(out, tmp.resolve(out + ".log"), n, STEPS);
+    List<ProcessHandle> workers;
+    long killed;
+    try {
+      awaitStep(out, 40);
+      workers = LocalClusterTest.workerProcesses().stream().filter(p -> p.parent().map(
+          x -> x.pid() == launcher.pid()).orElse(false)).toList();
+      assertEquals(n, workers.size(), "worker JVMs: " + workers);
+    } finally {
+      launcher.destroyForcibly(); // SIGKILL: no shutdown hook runs
+      killed = System.nanoTime();
+    }
     for (ProcessHandle w : workers) w.onExit().get(10, TimeUnit.SECONDS);
     long ms = (System.nanoTime() - killed) / 1_000_000;
     System.out.println("the workers exited " + ms + " ms after their launcher was killed");
@@ -173,12 +181,16 @@ class RecoveryTest {
     long steps = 3000;
     String out = "launcher-paused";
     Path log = tmp.resolve(out + ".log");
-    Process launcher = launcher(out, log, steps);
-    awaitStep(out, 30);
-    signal("STOP", launcher.toHandle());
-    Thread.sleep(5_000); // past the workers' 3 s failure timeout
-    signal("CONT", launcher.toHandle());
-    assertTrue(launcher.waitFor(300, TimeUnit.SECONDS), "the launcher finished");
+    Process launcher = launcher(out, log, 2, steps);
+    try {
+      awaitStep(out, 30);
+      signal("STOP", launcher.toHandle());
+      Thread.sleep(5_000); // past the workers' 3 s failure timeout
+      signal("CONT", launcher.toHandle());
+      assertTrue(launcher.waitFor(300, TimeUnit.SECONDS), "the launcher finished");
+    } finally {
+      launcher.destroyForcibly();
+    }
     String text = Files.readString(log);
     assertEquals(0, launcher.exitValue(), text);
     assertTrue(text.contains("this coordinator itself was paused"), text);

@@ -56,6 +56,15 @@ public final class JobSpecs {
     }
   }
 
+  /**
+   * The spec as it may be written to a file (spec.json, a checkpoint's manifest): with an empty
+   * cluster.secret, as when none was given. The secret stays with the launcher, which hands it to
+   * workers through their environment; a resumed run gets a fresh one or the user's again.
+   */
+  public static JobSpec withoutSecret(JobSpec spec) {
+    return spec.toBuilder().setCluster(spec.getCluster().toBuilder().setSecret("")).build();
+  }
+
   /** Fills every absent field with its default; fields already present are kept. */
   public static JobSpec withDefaults(JobSpec spec) {
     JobSpec.Builder b = spec.toBuilder();

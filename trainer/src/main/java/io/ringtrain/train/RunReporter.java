@@ -15,6 +15,12 @@ import io.ringtrain.checkpoint.CheckpointWriter;
  * per step in metrics.jsonl and the same numbers as TensorBoard scalars. One reporter serves a
  * single-process run and the coordinator of a multi-process one, which feeds it steps aggregated
  * over ranks, so both write the same files.
+ *
+ * <p>Tokens/s and MFU are the steps' own: tokens over the time the steps took as their ranks
+ * measured it (compute plus all-reduce), as llm.c and the train bench measure a step, never over
+ * the time between reports arriving here. Reports can queue up and arrive together (a stalled
+ * launcher drains them in a burst), or a window can span a pause of this process; neither says
+ * anything about the training's speed. The ETA is about wall-clock time, so it uses wall-clock time.
  */
 public final class RunReporter implements TrainingListener {
   /**
@@ -29,11 +35,10 @@ public final class RunReporter implements TrainingListener {
   private final double flopsPerToken;
   private final int logInterval;
   private final long startNanos = System.nanoTime();
-  private long windowStartNanos = System.nanoTime();
   private long windowTokens;
+  private double windowStepMs;
   private long firstStep = -1;
   private long tokensSinceStart;
-  private long lastStepNanos = System.nanoTime();
 
   public RunReporter(PrintStream out, MetricsLog metrics, TensorBoardEvents tensorboard, double flopsPerToken,
       int logInterval) {
@@ -49,15 +54,18 @@ public final class RunReporter implements TrainingListener {
     step(s.step(), s.totalSteps(), s.loss(), s.lr(), s.gradNorm(), s.tokens(), s.tokensSeen(), s.computeMs(), s.syncMs());
   }
 
-  /** A step of the whole job: {@code tokens} are all ranks' tokens in it. */
+  /**
+   * A step of the whole job: {@code tokens} are all ranks' tokens in it; {@code computeMs} and
+   * {@code syncMs} are the step's compute and all-reduce time (over ranks, the slowest of each, so
+   * their sum bounds the step's time from above and the rate shown from below).
+   */
   public void step(long step, long totalSteps, double loss, double lr, double gradNorm, long tokens, long tokensSeen,
       double computeMs, double syncMs) throws IOException {
     long now = System.nanoTime();
     if (firstStep < 0) firstStep = step;
     windowTokens += tokens;
+    windowStepMs += computeMs + syncMs;
     tokensSinceStart += tokens;
-    double windowSecs = (now - windowStartNanos) / 1e9;
-    double tokPerSec = windowTokens / Math.max(windowSecs, 1e-9);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("type", "train");
     r.put("step", step);
@@ -69,40 +77,39 @@ public final class RunReporter implements TrainingListener {
     r.put("allreduce_ms", syncMs);
     r.put("unix_ms", System.currentTimeMillis());
     metrics.write(r);
-    // Per step, from the wall clock between reports: evaluation and checkpoint time fall into the next step.
-    double stepTokPerSec = tokens / Math.max((now - lastStepNanos) / 1e9, 1e-9);
-    lastStepNanos = now;
     Map<String, Double> scalars = new LinkedHashMap<>();
     scalars.put("train/loss", loss);
     scalars.put("train/lr", lr);
     if (!Double.isNaN(gradNorm)) scalars.put("train/grad_norm", gradNorm);
     scalars.put("train/tokens_seen", (double) tokensSeen);
-    scalars.put("perf/tokens_per_s", stepTokPerSec);
-    scalars.put("perf/mfu_percent", mfuPercent(stepTokPerSec));
+    if (computeMs + syncMs > 0) {
+      double tokPerSec = tokens / ((computeMs + syncMs) / 1e3);
+      scalars.put("perf/tokens_per_s", tokPerSec);
+      scalars.put("perf/mfu_percent", mfuPercent(tokPerSec));
+    }
     scalars.put("perf/compute_ms", computeMs);
     scalars.put("perf/allreduce_ms", syncMs);
     tensorboard.scalars(step, scalars);
     if (step % logInterval == 0 || step == totalSteps || step == firstStep) {
       double overall = tokensSinceStart / Math.max((now - startNanos) / 1e9, 1e-9);
       double eta = (totalSteps - step) * (tokensSinceStart / (double) (step - firstStep + 1)) / Math.max(overall, 1e-9);
-      out.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | %s tok/s | MFU %.1f%% | ETA %s%n", step, totalSteps,
-          loss, lr, ProgressLine.human((long) tokPerSec), mfuPercent(tokPerSec),
-          ProgressLine.duration(eta));
+      out.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | %s | ETA %s%n", step, totalSteps, loss, lr,
+          speed(), ProgressLine.duration(eta));
       out.flush();
-      windowStartNanos = now;
       windowTokens = 0;
+      windowStepMs = 0;
     }
   }
 
   /**
    * Forgets what was recorded after {@code step}: a recovered job repeats those steps. The rate
-   * window starts again, since the time the recovery took is not training.
+   * window starts again.
    */
   public void rewind(long step) throws IOException {
     metrics.rewind(step);
     tensorboard.rewind(step);
-    windowStartNanos = System.nanoTime();
     windowTokens = 0;
+    windowStepMs = 0;
   }
 
   /**
@@ -120,6 +127,14 @@ public final class RunReporter implements TrainingListener {
       if (v instanceof Number n) scalars.put("events/" + type + "/" + k, n.doubleValue());
     });
     tensorboard.scalars(step, scalars);
+  }
+
+  /** "12.3k tok/s | MFU 4.5%" over the steps since the last line; dashes when they took no measurable time. */
+  private String speed() {
+    if (windowStepMs <= 0) return "- tok/s | MFU -";
+    double tokPerSec = windowTokens / (windowStepMs / 1e3);
+    return String.format(Locale.ROOT, "%s tok/s | MFU %.1f%%", ProgressLine.human((long) tokPerSec),
+        mfuPercent(tokPerSec));
   }
 
   @Override

@@ -18,6 +18,7 @@ import io.ringtrain.proto.CheckpointManifest;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.proto.OptimizerSpec;
+import io.ringtrain.spec.JobSpecs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.IntConsumer;
@@ -241,7 +242,7 @@ public final class Trainer {
    */
   private CompletableFuture<CheckpointWriter.Committed> saveCheckpoint(TrainingListener listener) {
     if (collective.rank() != 0) return CompletableFuture.completedFuture(null);
-    CheckpointManifest manifest = CheckpointManifest.newBuilder().setSpec(spec).setStep(step)
+    CheckpointManifest manifest = CheckpointManifest.newBuilder().setSpec(JobSpecs.withoutSecret(spec)).setStep(step)
         .setTokensSeen(tokensSeen()).setCursor(loader.cursor()).setRunId(spec.getRunId())
         .setPlanned(plan.checkpoints().isPlanned(step)).build();
     Map<String, float[]> tensors = new LinkedHashMap<>();

@@ -10,54 +10,80 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Peer authentication, before any frame flows. The accepting side sends a fresh random nonce; the
- * connecting side answers with its rank and HMAC-SHA256(secret, nonce ‖ job id ‖ rank); the
- * accepting side checks it in constant time and answers one accept byte. A nonce per connection
- * means a recorded answer cannot be replayed. Each side replaces itself in the pipeline once done.
+ * Mutual peer authentication, before any frame flows. Three messages:
+ *
+ * <ol>
+ *   <li>listener → dialer: hello magic, listener nonce nL (fresh per connection);
+ *   <li>dialer → listener: the dialer's rank, dialer nonce nD, MAC(dialer role, nL, nD, ranks, job);
+ *   <li>listener → dialer: MAC(listener role, nL, nD, ranks, job), sent only once it checked the
+ *       dialer's MAC and rank.
+ * </ol>
+ *
+ * <p>Each MAC covers both nonces, so it is fresh for both sides and a recorded one is worthless;
+ * the role byte makes a dialer's MAC useless as a listener's (no reflection); the two ranks bind
+ * it to this link of the ring, the job id to this job and generation. Each side checks in
+ * constant time and says nothing more until the other has proved it holds the secret. Each side
+ * replaces itself in the pipeline once done.
  */
 final class HmacHandshake {
   private static final System.Logger LOG = System.getLogger(HmacHandshake.class.getName());
   static final int HELLO_MAGIC = 0x4C484752; // "RGHL"
   static final int NONCE_BYTES = 32;
   static final int MAC_BYTES = 32;
-  static final byte ACCEPTED = 'A';
+  /** Message 1: magic and the listener's nonce. */
+  static final int HELLO_BYTES = Integer.BYTES + NONCE_BYTES;
+  /** Message 2: the dialer's rank, its nonce and its MAC. Message 3 is one MAC. */
+  static final int ANSWER_BYTES = Integer.BYTES + NONCE_BYTES + MAC_BYTES;
+  static final byte DIALER = 'D';
+  static final byte LISTENER = 'L';
+  private static final byte[] PROTOCOL = "ringtrain ring handshake v2".getBytes(StandardCharsets.UTF_8);
 
   private HmacHandshake() {}
 
-  /** HMAC-SHA256(secret, nonce ‖ job id ‖ rank): the same primitive as the control plane's join. */
-  static byte[] mac(byte[] secret, byte[] nonce, String jobId, int rank) {
-    return Hmac.sign(secret, nonce, jobId.getBytes(StandardCharsets.UTF_8),
-        ByteBuffer.allocate(Integer.BYTES).putInt(rank).array());
+  /**
+   * HMAC-SHA256(secret, protocol ‖ role ‖ nL ‖ nD ‖ dialer rank ‖ listener rank ‖ job id): the same
+   * primitive as the control plane's join. The job id is the only field of variable length and
+   * comes last, so no two different inputs concatenate to the same bytes.
+   */
+  static byte[] mac(byte[] secret, byte role, byte[] listenerNonce, byte[] dialerNonce, int dialerRank,
+      int listenerRank, String jobId) {
+    return Hmac.sign(secret, PROTOCOL, new byte[] {role}, listenerNonce, dialerNonce,
+        ByteBuffer.allocate(2 * Integer.BYTES).putInt(dialerRank).putInt(listenerRank).array(),
+        jobId.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Accepting side: challenges the previous rank; hands the channel on only if it answers right. */
+  /**
+   * Listening side: challenges whoever connects, and proves itself only to the previous rank once
+   * that one has proved itself. A connection may arrive before this rank knows its place in the
+   * ring: its answer then waits for {@code assignment} (bounded by the deadline, and by refusing
+   * any byte beyond the answer, so a parked connection holds a fixed few bytes).
+   */
   static final class Acceptor extends ByteToMessageDecoder {
-    private final byte[] secret;
-    private final String jobId;
-    private final int expectedRank;
+    private final CompletableFuture<RingConfig> assignment;
     private final long timeoutMs;
     private final Consumer<Channel> onAccepted;
-    private final byte[] nonce = new byte[NONCE_BYTES];
+    private final byte[] nonce = Hmac.nonce();
+    private final byte[] dialerNonce = new byte[NONCE_BYTES];
+    private final byte[] dialerMac = new byte[MAC_BYTES];
+    private int dialerRank;
+    private boolean answered;
+    private boolean done;
     private ScheduledFuture<?> deadline;
-    private boolean refused;
 
-    Acceptor(byte[] secret, String jobId, int expectedRank, long timeoutMs,
-        Consumer<Channel> onAccepted) {
-      this.secret = secret;
-      this.jobId = jobId;
-      this.expectedRank = expectedRank;
+    Acceptor(CompletableFuture<RingConfig> assignment, long timeoutMs, Consumer<Channel> onAccepted) {
+      this.assignment = assignment;
       this.timeoutMs = timeoutMs;
       this.onAccepted = onAccepted;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-      System.arraycopy(Hmac.nonce(), 0, nonce, 0, NONCE_BYTES);
-      ctx.writeAndFlush(ctx.alloc().buffer(4 + NONCE_BYTES).writeIntLE(HELLO_MAGIC).writeBytes(nonce));
+      ctx.writeAndFlush(ctx.alloc().buffer(HELLO_BYTES).writeIntLE(HELLO_MAGIC).writeBytes(nonce));
       deadline = ctx.executor().schedule(
           () -> refuse(ctx, "no handshake within " + timeoutMs + " ms"),
           timeoutMs, TimeUnit.MILLISECONDS);
@@ -66,35 +92,62 @@ final class HmacHandshake {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      done = true;
       deadline.cancel(false);
       super.channelInactive(ctx);
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      if (refused) {
+      if (done) {
         in.skipBytes(in.readableBytes());
         return;
       }
-      if (in.readableBytes() < Integer.BYTES + MAC_BYTES) {
+      if (answered) {
+        // A genuine dialer waits for our proof before it sends a frame.
+        refuse(ctx, "it sent more than its handshake before being accepted");
         return;
       }
-      deadline.cancel(false);
-      int rank = in.readIntLE();
-      byte[] answer = new byte[MAC_BYTES];
-      in.readBytes(answer);
-      if (!MessageDigest.isEqual(answer, mac(secret, nonce, jobId, rank))) {
+      if (in.readableBytes() < ANSWER_BYTES) {
+        return;
+      }
+      dialerRank = in.readIntLE();
+      in.readBytes(dialerNonce);
+      in.readBytes(dialerMac);
+      answered = true;
+      if (in.isReadable()) {
+        refuse(ctx, "it sent more than its handshake before being accepted");
+        return;
+      }
+      assignment.thenAcceptAsync(config -> check(ctx, config), ctx.executor());
+    }
+
+    /** On the channel's loop, once this rank knows its place in the ring. */
+    private void check(ChannelHandlerContext ctx, RingConfig config) {
+      if (done) {
+        return;
+      }
+      byte[] expected = mac(config.secret(), DIALER, nonce, dialerNonce, dialerRank, config.rank(),
+          config.jobId());
+      if (!MessageDigest.isEqual(dialerMac, expected)) {
         refuse(ctx, "bad HMAC");
-      } else if (rank != expectedRank) {
-        refuse(ctx, "it claims rank " + rank + ", this rank accepts only rank " + expectedRank);
+      } else if (dialerRank != config.prev()) {
+        refuse(ctx, "it claims rank " + dialerRank + ", this rank accepts only rank " + config.prev());
       } else {
-        ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte(ACCEPTED));
+        done = true;
+        deadline.cancel(false);
+        ctx.writeAndFlush(ctx.alloc().buffer(MAC_BYTES).writeBytes(mac(config.secret(), LISTENER, nonce,
+            dialerNonce, dialerRank, config.rank(), config.jobId())));
         onAccepted.accept(ctx.channel());
       }
     }
 
     private void refuse(ChannelHandlerContext ctx, String why) {
-      refused = true;
+      if (done) {
+        return;
+      }
+      done = true;
+      deadline.cancel(false);
       LOG.log(System.Logger.Level.WARNING, "refused ring peer from {0}: {1}",
           ctx.channel().remoteAddress(), why);
       ctx.close();
@@ -106,24 +159,18 @@ final class HmacHandshake {
     }
   }
 
-  /** Connecting side: answers the challenge, then waits for the accept byte. */
+  /** Dialing side: answers the challenge with its own, and goes on only if the listener proves itself. */
   static final class Connector extends ByteToMessageDecoder {
-    private final byte[] secret;
-    private final String jobId;
-    private final int rank;
-    private final long timeoutMs;
+    private final RingConfig config;
     private final Consumer<Channel> onAccepted;
     private final Consumer<String> onRefused;
-    private boolean answered;
+    private final byte[] nonce = Hmac.nonce();
+    private byte[] listenerNonce;
     private boolean done;
     private ScheduledFuture<?> deadline;
 
-    Connector(byte[] secret, String jobId, int rank, long timeoutMs,
-        Consumer<Channel> onAccepted, Consumer<String> onRefused) {
-      this.secret = secret;
-      this.jobId = jobId;
-      this.rank = rank;
-      this.timeoutMs = timeoutMs;
+    Connector(RingConfig config, Consumer<Channel> onAccepted, Consumer<String> onRefused) {
+      this.config = config;
       this.onAccepted = onAccepted;
       this.onRefused = onRefused;
     }
@@ -131,15 +178,19 @@ final class HmacHandshake {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
       deadline = ctx.executor().schedule(
-          () -> refused(ctx, "no handshake within " + timeoutMs + " ms"),
-          timeoutMs, TimeUnit.MILLISECONDS);
+          () -> refused(ctx, "no handshake within " + config.connectTimeoutMs() + " ms"),
+          config.connectTimeoutMs(), TimeUnit.MILLISECONDS);
       super.channelActive(ctx);
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      if (!answered) {
-        if (in.readableBytes() < Integer.BYTES + NONCE_BYTES) {
+      if (done) {
+        in.skipBytes(in.readableBytes());
+        return;
+      }
+      if (listenerNonce == null) {
+        if (in.readableBytes() < HELLO_BYTES) {
           return;
         }
         int magic = in.readIntLE();
@@ -147,28 +198,35 @@ final class HmacHandshake {
           refused(ctx, String.format("not a ring peer (hello magic 0x%08x)", magic));
           return;
         }
-        byte[] nonce = new byte[NONCE_BYTES];
-        in.readBytes(nonce);
-        ctx.writeAndFlush(ctx.alloc().buffer(Integer.BYTES + MAC_BYTES)
-            .writeIntLE(rank).writeBytes(mac(secret, nonce, jobId, rank)));
-        answered = true;
+        listenerNonce = new byte[NONCE_BYTES];
+        in.readBytes(listenerNonce);
+        ctx.writeAndFlush(ctx.alloc().buffer(ANSWER_BYTES).writeIntLE(config.rank()).writeBytes(nonce)
+            .writeBytes(mac(DIALER, listenerNonce)));
       }
-      if (in.isReadable()) {
-        byte verdict = in.readByte();
-        if (verdict != ACCEPTED) {
-          refused(ctx, "unexpected handshake byte " + verdict);
-          return;
-        }
-        done = true;
-        deadline.cancel(false);
-        onAccepted.accept(ctx.channel());
+      if (in.readableBytes() < MAC_BYTES) {
+        return;
       }
+      byte[] proof = new byte[MAC_BYTES];
+      in.readBytes(proof);
+      if (!MessageDigest.isEqual(proof, mac(LISTENER, listenerNonce))) {
+        refused(ctx, "refused it: its handshake shows no knowledge of this job's secret (a process that"
+            + " is not rank " + config.next() + " of this job, or a wrong secret or job id)");
+        return;
+      }
+      done = true;
+      deadline.cancel(false);
+      onAccepted.accept(ctx.channel()); // what follows the proof (an abort frame) is the frames' to read
+    }
+
+    private byte[] mac(byte role, byte[] listenerNonce) {
+      return HmacHandshake.mac(config.secret(), role, listenerNonce, nonce, config.rank(), config.next(),
+          config.jobId());
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-      refused(ctx, answered
-          ? "it closed the connection after our answer (wrong secret or job id?)"
+      refused(ctx, listenerNonce != null
+          ? "it refused this rank: it closed the connection after our answer (wrong secret or job id?)"
           : "it closed the connection before the handshake");
       super.channelInactive(ctx);
     }

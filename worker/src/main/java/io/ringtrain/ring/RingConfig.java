@@ -7,13 +7,13 @@ import java.util.Objects;
  *
  * @param rank this worker's position, 0 .. worldSize-1; it accepts from rank-1 and connects to rank+1
  * @param worldSize number of ranks
- * @param jobId mixed into the handshake MAC so that two jobs sharing a secret cannot cross-connect
+ * @param jobId mixed into the handshake MACs so that two jobs (or two generations of one job, when
+ *     the generation is part of it) sharing a secret cannot cross-connect
  * @param secret the job's shared secret
- * @param bindHost address the listening socket binds to
- * @param port listening port; 0 picks a free one (see {@link RingPeer#bind()})
- * @param timeoutMs a pending all-reduce fails when no frame arrives for this long; also bounds the
- *     handshake. It must exceed the worst compute skew between ranks at a bucket boundary.
- * @param connectTimeoutMs how long {@link RingPeer#connect} keeps retrying while peers start up
+ * @param timeoutMs a pending all-reduce fails when no frame arrives for this long. It must exceed
+ *     the worst compute skew between ranks at a bucket boundary.
+ * @param connectTimeoutMs how long {@link RingPeer#connect} keeps retrying while peers start up;
+ *     also bounds the handshake with the next rank
  * @param subChunkFloats pipelining unit: every frame carries at most this many floats. All ranks
  *     must agree on it; it is also the frame size limit.
  */
@@ -22,8 +22,6 @@ public record RingConfig(
     int worldSize,
     String jobId,
     byte[] secret,
-    String bindHost,
-    int port,
     long timeoutMs,
     long connectTimeoutMs,
     int subChunkFloats) {
@@ -34,15 +32,11 @@ public record RingConfig(
   public RingConfig {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(secret, "secret");
-    Objects.requireNonNull(bindHost, "bindHost");
     if (worldSize < 1) {
       throw new IllegalArgumentException("worldSize must be >= 1, got " + worldSize);
     }
     if (rank < 0 || rank >= worldSize) {
       throw new IllegalArgumentException("rank " + rank + " outside 0.." + (worldSize - 1));
-    }
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("port " + port + " outside 0..65535");
     }
     if (timeoutMs <= 0 || connectTimeoutMs <= 0) {
       throw new IllegalArgumentException("timeouts must be positive");
@@ -53,25 +47,20 @@ public record RingConfig(
     }
   }
 
-  /** Loopback, free port, 30 s stall timeout, 60 s to connect, 128 KiB frames. */
+  /** 30 s stall timeout, 60 s to connect, 128 KiB frames. */
   public static RingConfig of(int rank, int worldSize, String jobId, byte[] secret) {
     return new RingConfig(
-        rank, worldSize, jobId, secret, "127.0.0.1", 0, 30_000, 60_000, DEFAULT_SUB_CHUNK_FLOATS);
-  }
-
-  public RingConfig withBind(String host, int newPort) {
-    return new RingConfig(
-        rank, worldSize, jobId, secret, host, newPort, timeoutMs, connectTimeoutMs, subChunkFloats);
+        rank, worldSize, jobId, secret, 30_000, 60_000, DEFAULT_SUB_CHUNK_FLOATS);
   }
 
   public RingConfig withTimeouts(long stallMs, long connectMs) {
     return new RingConfig(
-        rank, worldSize, jobId, secret, bindHost, port, stallMs, connectMs, subChunkFloats);
+        rank, worldSize, jobId, secret, stallMs, connectMs, subChunkFloats);
   }
 
   public RingConfig withSubChunkFloats(int floats) {
     return new RingConfig(
-        rank, worldSize, jobId, secret, bindHost, port, timeoutMs, connectTimeoutMs, floats);
+        rank, worldSize, jobId, secret, timeoutMs, connectTimeoutMs, floats);
   }
 
   int prev() {

@@ -29,8 +29,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One rank of the ring: a listening socket that accepts exactly one authenticated connection, from
  * rank-1, and one connection to rank+1; {@link #allReduce} sums float regions across all ranks.
  *
- * <p>Usage: {@code bind()} (returns the port), publish it, {@code connect(next).join()}, then any
- * number of concurrent {@code allReduce} calls on distinct buckets; {@code close()} at the end.
+ * <p>Usage: {@link #listen} binds at once, before this worker knows its rank, so the port it
+ * announces is already its own; {@link #connect} with the rank's {@link RingConfig} once the
+ * assignment arrives, and {@code join()} it; then any number of concurrent {@code allReduce}
+ * calls on distinct buckets; {@code close()} at the end. A peer that connects before
+ * {@code connect} is called waits in the handshake until this rank knows whom to accept.
  *
  * <p>Two event loops, created once: one reads from rank-1 and runs the all-reduce state machine
  * (summing), the other writes to rank+1, so summing and socket copies run on both cores. NIO, not
@@ -42,46 +45,25 @@ public final class RingPeer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RingPeer.class.getName());
   private static final long RETRY_MS = 100;
 
-  private final RingConfig config;
   private final EventLoopGroup group;
   private final EventLoop ringLoop;
   private final EventLoop sendLoop;
-  private final RingAllReduce ring;
+  private final Channel server;
+  private final int port;
+  /** Completed by {@link #connect}: the handshakes of connections that came early wait for it. */
+  private final CompletableFuture<RingConfig> assignment = new CompletableFuture<>();
   private final CompletableFuture<Channel> inbound = new CompletableFuture<>();
   private final CompletableFuture<Channel> outbound = new CompletableFuture<>();
-  private volatile Channel server;
-  private int boundPort;
-  private volatile boolean closed;
   private final AtomicBoolean connecting = new AtomicBoolean();
+  private volatile RingConfig config;
+  private volatile RingAllReduce ring;
+  private volatile boolean closed;
 
-  public RingPeer(RingConfig config) {
-    this.config = Objects.requireNonNull(config, "config");
+  private RingPeer(String bindHost, int requestedPort, long handshakeTimeoutMs) {
     this.group = new MultiThreadIoEventLoopGroup(
-        2, new DefaultThreadFactory("ring-" + config.rank(), true), NioIoHandler.newFactory());
+        2, new DefaultThreadFactory("ring", true), NioIoHandler.newFactory());
     this.ringLoop = group.next();
     this.sendLoop = group.next();
-    this.ring = new RingAllReduce(config, ringLoop,
-        "ring peer rank " + config.prev() + " (previous)");
-  }
-
-  public int rank() {
-    return config.rank();
-  }
-
-  public int worldSize() {
-    return config.worldSize();
-  }
-
-  /**
-   * Starts listening for rank-1 and returns the bound port (the configured one, or a free one
-   * when it is 0). With one rank there is nothing to listen for and it returns the configured port.
-   *
-   * @throws RingException naming the port when it is in use
-   */
-  public synchronized int bind() {
-    if (server != null || config.worldSize() == 1) {
-      return server != null ? boundPort : config.port();
-    }
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(ringLoop, ringLoop)
         .channel(NioServerSocketChannel.class)
@@ -93,40 +75,80 @@ public final class RingPeer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast("handshake", new HmacHandshake.Acceptor(config.secret(),
-                config.jobId(), config.prev(), config.connectTimeoutMs(), RingPeer.this::acceptedPrev));
+            ch.pipeline().addLast("handshake", new HmacHandshake.Acceptor(
+                assignment, handshakeTimeoutMs, RingPeer.this::acceptedPrev));
           }
         });
-    ChannelFuture bound = bootstrap.bind(config.bindHost(), config.port()).awaitUninterruptibly();
+    ChannelFuture bound = bootstrap.bind(bindHost, requestedPort).awaitUninterruptibly();
     if (!bound.isSuccess()) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       Throwable cause = bound.cause();
-      String where = config.bindHost() + ":" + config.port();
+      String where = bindHost + ":" + requestedPort;
       throw new RingException(cause instanceof BindException
-          ? "ring port " + config.port() + " is already in use (" + where + "): " + cause.getMessage()
+          ? "ring port " + requestedPort + " is already in use (" + where + "): " + cause.getMessage()
           : "cannot listen for the ring on " + where + ": " + cause, cause);
     }
     server = bound.channel();
-    boundPort = ((InetSocketAddress) server.localAddress()).getPort();
-    return boundPort;
+    port = ((InetSocketAddress) server.localAddress()).getPort();
   }
 
   /**
-   * Connects to rank+1 (retrying until the connect timeout while it starts up) and waits for rank-1
-   * to connect here; completes once both links are authenticated. Binds first if needed.
+   * Starts listening on {@code bindHost:port} (0 picks a free port) before the rank is known.
+   *
+   * @param handshakeTimeoutMs how long a connection may take to authenticate, counted from its
+   *     accept (so including any wait for {@link #connect}); then it is closed
+   * @throws RingException naming the port when it is in use
    */
-  public CompletableFuture<Void> connect(InetSocketAddress nextAddress) {
-    if (config.worldSize() == 1) {
-      return CompletableFuture.completedFuture(null);
+  public static RingPeer listen(String bindHost, int port, long handshakeTimeoutMs) {
+    return new RingPeer(bindHost, port, handshakeTimeoutMs);
+  }
+
+  /** The port this peer listens on: the one to announce. */
+  public int port() {
+    return port;
+  }
+
+  public int rank() {
+    return assigned().rank();
+  }
+
+  public int worldSize() {
+    return assigned().worldSize();
+  }
+
+  private RingConfig assigned() {
+    RingConfig c = config;
+    if (c == null) {
+      throw new IllegalStateException("this ring peer has no rank yet: call connect() first");
     }
+    return c;
+  }
+
+  /**
+   * Takes this rank's place in the ring: accepts rank-1 (also one that connected before this call)
+   * and connects to rank+1 at {@code nextAddress}, retrying until the connect timeout while it
+   * starts up; completes once both links are authenticated. With one rank there is nothing to
+   * connect and the listening socket is closed.
+   */
+  public CompletableFuture<Void> connect(RingConfig ringConfig, InetSocketAddress nextAddress) {
+    Objects.requireNonNull(ringConfig, "ringConfig");
     if (connecting.getAndSet(true)) {
       throw new IllegalStateException("connect() was already called on ring rank " + rank());
     }
-    int port = bind();
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.connectTimeoutMs());
+    config = ringConfig;
+    if (ringConfig.worldSize() == 1) {
+      server.close();
+      assignment.complete(ringConfig);
+      return CompletableFuture.completedFuture(null);
+    }
+    ring = new RingAllReduce(ringConfig, ringLoop,
+        "ring peer rank " + ringConfig.prev() + " (previous)");
+    assignment.complete(ringConfig);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ringConfig.connectTimeoutMs());
     ringLoop.schedule(() -> inbound.completeExceptionally(new RingException(
-            "no ring peer (rank " + config.prev() + ") connected to port " + port + " within "
-                + config.connectTimeoutMs() + " ms")),
-        config.connectTimeoutMs(), TimeUnit.MILLISECONDS);
+            "no ring peer (rank " + ringConfig.prev() + ") connected to port " + port + " within "
+                + ringConfig.connectTimeoutMs() + " ms")),
+        ringConfig.connectTimeoutMs(), TimeUnit.MILLISECONDS);
     dial(nextAddress, deadline);
     CompletableFuture<Void> ready = new CompletableFuture<>();
     inbound.exceptionally(e -> failReady(ready, e));
@@ -157,7 +179,7 @@ public final class RingPeer implements AutoCloseable {
   public CompletableFuture<Void> allReduce(
       long step, int bucket, float[] data, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, data.length);
-    if (config.worldSize() == 1) {
+    if (assigned().worldSize() == 1) {
       return CompletableFuture.completedFuture(null);
     }
     return ring.allReduce(step, bucket, data, offset, length);
@@ -174,8 +196,14 @@ public final class RingPeer implements AutoCloseable {
       return;
     }
     closed = true;
-    RingException gone = new RingException("ring peer rank " + config.rank() + " closed");
-    ringLoop.submit(() -> ring.leave(gone)).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    RingConfig c = config;
+    RingException gone = new RingException(
+        c == null ? "ring peer closed before it had a rank" : "ring peer rank " + c.rank() + " closed");
+    assignment.completeExceptionally(gone); // early connections are not checked any more
+    RingAllReduce r = ring;
+    if (r != null) {
+      ringLoop.submit(() -> r.leave(gone)).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    }
     inbound.completeExceptionally(gone);
     outbound.completeExceptionally(gone);
     for (CompletableFuture<Channel> link : List.of(inbound, outbound)) {
@@ -186,11 +214,7 @@ public final class RingPeer implements AutoCloseable {
         ch.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
       }
     }
-    synchronized (this) {
-      if (server != null) {
-        server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
-      }
-    }
+    server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 
@@ -206,11 +230,10 @@ public final class RingPeer implements AutoCloseable {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast("handshake", new HmacHandshake.Connector(config.secret(),
-                config.jobId(), config.rank(), config.connectTimeoutMs(),
+            ch.pipeline().addLast("handshake", new HmacHandshake.Connector(config,
                 accepted -> acceptedNext(accepted, name),
                 why -> outbound.completeExceptionally(
-                    new RingException(name + " refused this rank: " + why))));
+                    new RingException(name + ": " + why))));
           }
         });
     bootstrap.connect(address).addListener((ChannelFuture attempt) -> {
@@ -229,10 +252,9 @@ public final class RingPeer implements AutoCloseable {
 
   /** On the ring loop: rank-1 passed the handshake. The only connection this rank accepts. */
   private void acceptedPrev(Channel ch) {
-    if (inbound.isDone()) {
+    if (inbound.isDone() || config.worldSize() == 1) {
       LOG.log(System.Logger.Level.WARNING,
-          "refused ring peer from {0}: rank {1} is already connected", ch.remoteAddress(),
-          config.prev());
+          "refused ring peer from {0}: this rank already has its previous rank", ch.remoteAddress());
       ch.close();
       return;
     }

@@ -2,7 +2,8 @@
  * The ring all-reduce over Netty: sums float regions across N worker JVMs.
  *
  * <p><b>Shape.</b> Rank r listens for exactly one authenticated connection, from rank r-1, and
- * connects to rank r+1 ({@link io.ringtrain.ring.RingPeer}). Data flows one way round the ring;
+ * connects to rank r+1 ({@link io.ringtrain.ring.RingPeer}). It listens before it knows r, so the
+ * port it announces is never free for another process to take. Data flows one way round the ring;
  * the reverse direction of each link only ever carries abort and goodbye frames.
  *
  * <p><b>Algorithm</b> ({@link io.ringtrain.ring.RingAllReduce}). Reduce-scatter then all-gather,
@@ -13,9 +14,10 @@
  * are bit-identical on every rank and every run. A rank's own chunk is sent through a window (the
  * next link's write-buffer water marks); forwarded frames are never held back.
  *
- * <p><b>Wire</b> ({@link io.ringtrain.ring.FrameCodec}). Handshake first
- * ({@link io.ringtrain.ring.HmacHandshake}): nonce from the acceptor, rank and
- * HMAC-SHA256(secret, nonce ‖ job id ‖ rank) back, one accept byte. Then frames: a fixed 32-byte
+ * <p><b>Wire</b> ({@link io.ringtrain.ring.FrameCodec}). Handshake first, mutual
+ * ({@link io.ringtrain.ring.HmacHandshake}): a nonce from the listener; the dialer's rank, its own
+ * nonce and its HMAC-SHA256 over both nonces, both ranks and the job id; the listener's HMAC over
+ * the same with the other role. Then frames: a fixed 32-byte
  * little-endian header (magic, step, bucket, phase, chunk, part, count) and count little-endian
  * floats. Frames over the configured sub-chunk size, with a bad magic or an unknown phase fail the
  * ring with a message naming the peer.

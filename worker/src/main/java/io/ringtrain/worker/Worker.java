@@ -25,7 +25,6 @@ import io.ringtrain.train.TrainingDivergedException;
 import io.ringtrain.train.TrainingListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -51,34 +50,32 @@ public final class Worker {
    * @throws Exception naming the cause when this worker itself failed (the coordinator is told)
    */
   public static int run(WorkerContext ctx) throws Exception {
-    // The ring port is reported at join, before the rank is known: reserve a free one now.
-    int ringPort;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(ctx.bindHost()))) {
-      ringPort = s.getLocalPort();
-    }
-    CoordinatorClient client;
-    try {
-      client = CoordinatorClient.join(ctx.coordinatorHost(), ctx.coordinatorPort(), ctx.jobId(), ctx.secret(),
-          ctx.bindHost(), ringPort, ctx.rank(), ctx.attempt(), JOIN_TIMEOUT_MS);
-    } catch (IOException refusedOrUnreachable) {
-      throw new JobStoppedException(refusedOrUnreachable.getMessage(), 2, false);
-    }
-    try (client) {
-      return train(ctx, client, ringPort);
+    // Listen before joining: the port announced at join is this worker's from the start, so no other
+    // process can take it between the announcement and the ring's connect.
+    try (RingPeer peer = RingPeer.listen(ctx.bindHost(), 0, 60_000)) {
+      CoordinatorClient client;
+      try {
+        client = CoordinatorClient.join(ctx.coordinatorHost(), ctx.coordinatorPort(), ctx.jobId(), ctx.secret(),
+            ctx.bindHost(), peer.port(), ctx.rank(), ctx.attempt(), JOIN_TIMEOUT_MS);
+      } catch (IOException refusedOrUnreachable) {
+        throw new JobStoppedException(refusedOrUnreachable.getMessage(), 2, false);
+      }
+      try (client) {
+        return train(ctx, client, peer);
+      }
     }
   }
 
-  private static int train(WorkerContext ctx, CoordinatorClient client, int ringPort) throws Exception {
+  private static int train(WorkerContext ctx, CoordinatorClient client, RingPeer peer) throws Exception {
     Assignment a = client.assignment();
     JobSpec spec = a.getSpec();
     String who = "worker rank " + a.getRank() + " (generation " + a.getGeneration() + ")";
     // The generation is in the ring's MAC: a peer left over from an earlier generation is refused.
     RingConfig ringConfig = RingConfig.of(a.getRank(), a.getWorldSize(), ctx.jobId() + "/g" + a.getGeneration(),
             ctx.secret().getBytes(StandardCharsets.UTF_8))
-        .withBind(ctx.bindHost(), ringPort)
         .withTimeouts(spec.getCluster().getFailureTimeoutMs(), 60_000);
     AtomicReference<Stop> stop = new AtomicReference<>();
-    try (RingPeer peer = new RingPeer(ringConfig)) {
+    try {
       client.stopped().thenAccept(s -> {
         stop.set(s);
         // Unblocks a pending all-reduce at once; closing blocks, so not on the client's event loop.
@@ -91,7 +88,7 @@ public final class Worker {
         return due <= step && ordered.compareAndSet(due, Long.MAX_VALUE);
       };
       Peer next = a.getRing((a.getRank() + 1) % a.getWorldSize());
-      peer.connect(new InetSocketAddress(next.getHost(), next.getPort())).join();
+      peer.connect(ringConfig, new InetSocketAddress(next.getHost(), next.getPort())).join();
       Configuration conf = FileSystems.configuration();
       Path runDir = new Path(spec.getOut());
       FileSystem fs = runDir.getFileSystem(conf);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -40,23 +39,24 @@ class RingFailureTest {
       public void close() {}
     };
     log.addHandler(capture);
-    RingPeer rank0 = new RingPeer(Rings.config(0, 2));
-    RingPeer intruder = new RingPeer(new RingConfig(1, 2, "job-1",
-        "wrong".getBytes(StandardCharsets.UTF_8), "127.0.0.1", 0, 5_000, 5_000, 1024));
-    RingPeer rank1 = new RingPeer(Rings.config(1, 2));
+    RingPeer rank0 = Rings.listen();
+    RingPeer intruder = Rings.listen();
+    RingPeer rank1 = Rings.listen();
     try {
-      int port0 = rank0.bind();
-      int port1 = rank1.bind();
+      int port0 = rank0.port();
+      int port1 = rank1.port();
+      CompletableFuture<Void> ready0 = rank0.connect(Rings.config(0, 2), Rings.local(port1));
+      RingConfig wrongSecret = new RingConfig(1, 2, "job-1", "wrong".getBytes(StandardCharsets.UTF_8),
+          5_000, 5_000, 1024);
       ExecutionException refused = assertThrows(ExecutionException.class,
-          () -> intruder.connect(local(port0)).get(10, TimeUnit.SECONDS));
+          () -> intruder.connect(wrongSecret, Rings.local(port0)).get(10, TimeUnit.SECONDS));
       assertInstanceOf(RingException.class, refused.getCause());
       assertTrue(refused.getCause().getMessage().contains("refused this rank"),
           refused.getCause().getMessage());
       assertTrue(logged.stream().anyMatch(m -> m.startsWith("refused ring peer from /127.0.0.1:")
           && m.endsWith(": bad HMAC")), logged.toString());
 
-      CompletableFuture<Void> ready0 = rank0.connect(local(port1));
-      CompletableFuture<Void> ready1 = rank1.connect(local(port0));
+      CompletableFuture<Void> ready1 = rank1.connect(Rings.config(1, 2), Rings.local(port0));
       CompletableFuture.allOf(ready0, ready1).get(10, TimeUnit.SECONDS);
       float[] a = {1, 2};
       float[] b = {10, 20};
@@ -159,17 +159,15 @@ class RingFailureTest {
     try (ServerSocket probe = new ServerSocket(0)) {
       port1 = probe.getLocalPort();
     }
-    try (RingPeer rank0 = new RingPeer(Rings.config(0, 2));
-        RingPeer rank1 = new RingPeer(Rings.config(1, 2).withBind("127.0.0.1", port1))) {
-      CompletableFuture<Void> ready0 = rank0.connect(local(port1)); // nobody listens there yet
+    try (RingPeer rank0 = Rings.listen()) {
+      // nobody listens there yet
+      CompletableFuture<Void> ready0 = rank0.connect(Rings.config(0, 2), Rings.local(port1));
       Thread.sleep(400);
-      CompletableFuture<Void> ready1 = rank1.connect(local(rank0.bind()));
-      CompletableFuture.allOf(ready0, ready1).get(10, TimeUnit.SECONDS);
-      float[] a = {1};
-      float[] b = {2};
-      CompletableFuture.allOf(rank0.allReduce(0, 0, a, 0, 1), rank1.allReduce(0, 0, b, 0, 1))
-          .get(10, TimeUnit.SECONDS);
-      assertTrue(a[0] == 3 && b[0] == 3);
+      try (RingPeer rank1 = RingPeer.listen("127.0.0.1", port1, 10_000)) {
+        CompletableFuture<Void> ready1 = rank1.connect(Rings.config(1, 2), Rings.local(rank0.port()));
+        CompletableFuture.allOf(ready0, ready1).get(10, TimeUnit.SECONDS);
+        Rings.assertTwoRanksSum(rank0, rank1);
+      }
     }
   }
 
@@ -250,9 +248,9 @@ class RingFailureTest {
 
   @Test
   void portInUseIsNamed() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-        RingPeer peer = new RingPeer(Rings.config(0, 2).withBind("127.0.0.1", taken.getLocalPort()))) {
-      RingException e = assertThrows(RingException.class, peer::bind);
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      RingException e = assertThrows(RingException.class,
+          () -> RingPeer.listen("127.0.0.1", taken.getLocalPort(), 1_000));
       assertTrue(e.getMessage().contains("ring port " + taken.getLocalPort() + " is already in use"),
           e.getMessage());
     }
@@ -264,10 +262,11 @@ class RingFailureTest {
     try (ServerSocket probe = new ServerSocket(0)) {
       deadPort = probe.getLocalPort();
     }
-    try (RingPeer peer = new RingPeer(Rings.config(0, 2).withTimeouts(5_000, 700))) {
+    try (RingPeer peer = Rings.listen()) {
       long start = System.nanoTime();
       ExecutionException e = assertThrows(ExecutionException.class,
-          () -> peer.connect(local(deadPort)).get(10, TimeUnit.SECONDS));
+          () -> peer.connect(Rings.config(0, 2).withTimeouts(5_000, 700), Rings.local(deadPort))
+              .get(10, TimeUnit.SECONDS));
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertInstanceOf(RingException.class, e.getCause());
       assertTrue(elapsedMs >= 600 && elapsedMs < 3_000, "took " + elapsedMs);
@@ -284,19 +283,13 @@ class RingFailureTest {
 
   /** Authenticates as rank 0 by hand, sends one bad header, returns the abort reason sent back. */
   private static String reasonForBadFrame(int floats, int magic) throws Exception {
-    try (RingPeer peer = new RingPeer(Rings.config(1, 2).withSubChunkFloats(1024));
-        java.net.Socket socket = new java.net.Socket("127.0.0.1", peer.bind())) {
+    try (ServerSocket silentNext = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        RingPeer peer = Rings.listen();
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", peer.port())) {
+      peer.connect(Rings.config(1, 2).withSubChunkFloats(1024), Rings.local(silentNext.getLocalPort()));
       socket.setSoTimeout(5_000);
       java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
-      byte[] hello = new byte[4 + HmacHandshake.NONCE_BYTES];
-      in.readFully(hello);
-      byte[] nonce = java.util.Arrays.copyOfRange(hello, 4, hello.length);
-      java.nio.ByteBuffer answer = java.nio.ByteBuffer.allocate(4 + HmacHandshake.MAC_BYTES)
-          .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-          .putInt(0)
-          .put(HmacHandshake.mac(Rings.SECRET, nonce, "job-1", 0));
-      socket.getOutputStream().write(answer.array());
-      assertTrue(in.readByte() == HmacHandshake.ACCEPTED);
+      RingHandshakeTest.authenticateAsRank0(in, socket.getOutputStream());
       java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(FrameCodec.HEADER_BYTES)
           .order(java.nio.ByteOrder.LITTLE_ENDIAN)
           .putInt(magic).putLong(0).putInt(0).putInt(FrameCodec.REDUCE_SCATTER)
@@ -311,10 +304,6 @@ class RingFailureTest {
       assertTrue(in.read() == -1, "the link is closed after the abort");
       return new String(reason, StandardCharsets.UTF_8);
     }
-  }
-
-  private static InetSocketAddress local(int port) {
-    return new InetSocketAddress("127.0.0.1", port);
   }
 
   /** Each future fails within waitMs with a RingException whose message contains {@code expected}. */

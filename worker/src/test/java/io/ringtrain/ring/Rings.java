@@ -18,17 +18,23 @@ final class Rings {
     return RingConfig.of(rank, size, "job-1", SECRET).withTimeouts(10_000, 10_000);
   }
 
+  /** A peer listening on a free loopback port, with no rank yet; 10 s to authenticate. */
+  static RingPeer listen() {
+    return RingPeer.listen("127.0.0.1", 0, 10_000);
+  }
+
+  static InetSocketAddress local(int port) {
+    return new InetSocketAddress("127.0.0.1", port);
+  }
+
   static List<RingPeer> start(int size, IntFunction<RingConfig> configs) throws Exception {
     List<RingPeer> peers = new ArrayList<>();
-    List<Integer> ports = new ArrayList<>();
     for (int r = 0; r < size; r++) {
-      RingPeer peer = new RingPeer(configs.apply(r));
-      peers.add(peer);
-      ports.add(peer.bind());
+      peers.add(listen());
     }
     List<CompletableFuture<Void>> ready = new ArrayList<>();
     for (int r = 0; r < size; r++) {
-      ready.add(peers.get(r).connect(new InetSocketAddress("127.0.0.1", ports.get((r + 1) % size))));
+      ready.add(peers.get(r).connect(configs.apply(r), local(peers.get((r + 1) % size).port())));
     }
     CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
     return peers;
@@ -36,6 +42,15 @@ final class Rings {
 
   static List<RingPeer> start(int size) throws Exception {
     return start(size, r -> config(r, size));
+  }
+
+  /** Both ranks of a connected two-rank ring sum one value each: 1 + 2 = 3 on both. */
+  static void assertTwoRanksSum(RingPeer rank0, RingPeer rank1) throws Exception {
+    float[] a = {1};
+    float[] b = {2};
+    CompletableFuture.allOf(rank0.allReduce(0, 0, a, 0, 1), rank1.allReduce(0, 0, b, 0, 1))
+        .get(10, TimeUnit.SECONDS);
+    org.junit.jupiter.api.Assertions.assertTrue(a[0] == 3 && b[0] == 3, a[0] + " and " + b[0]);
   }
 
   static void closeAll(List<RingPeer> peers) {

@@ -6,9 +6,7 @@ import io.ringtrain.ring.RingPeer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -22,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * All-reduce bus bandwidth, nccl-tests style, with one JVM per rank on this machine.
  *
- * <p>The parent picks N free loopback ports, spawns N children ({@link Rank}) on its own class path
- * and reads each child's per-iteration times. An iteration's time is the slowest rank's; the figure
+ * <p>The parent spawns N children ({@link Rank}) on its own class path; each listens on a free
+ * loopback port and reports it, the parent hands every child the list, and then reads each child's
+ * per-iteration times. An iteration's time is the slowest rank's; the figure
  * is the median over the timed iterations after warm-up. algbw = bytes / time and
  * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them. Warm-up is timed
  * (however many iterations that takes), not counted: JIT compilation, not iterations, sets it.
@@ -39,6 +38,7 @@ public final class AllReduceBench {
    */
   static final double WARMUP_SECONDS_PER_TWO_RANKS = 5;
   private static final String TIMES = "ring-bench-times ";
+  private static final String PORT = "ring-bench-port ";
 
   private AllReduceBench() {}
 
@@ -74,25 +74,38 @@ public final class AllReduceBench {
           "workers, mib and iterations must be >= 1 and warm-up >= 0 s");
     }
     int floats = (int) Math.min(Integer.MAX_VALUE - 8, (long) mib * 1024 * 1024 / Float.BYTES);
-    String ports = String.join(",", freePorts(workers).stream().map(String::valueOf).toList());
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<Process> children = new ArrayList<>();
+    List<BufferedReader> outputs = new ArrayList<>();
     try {
       for (int rank = 0; rank < workers; rank++) {
         ProcessBuilder builder = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
             "-cp", System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
-            String.valueOf(workers), ports, String.valueOf(floats), String.valueOf(iterations),
+            String.valueOf(workers), String.valueOf(floats), String.valueOf(iterations),
             String.valueOf(warmupSeconds));
         // The secret goes through the environment: command lines are visible to every user.
         builder.environment().put(SECRET_ENV, HexFormat.of().formatHex(secret));
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);
-        children.add(builder.start());
+        Process child = builder.start();
+        children.add(child);
+        outputs.add(new BufferedReader(
+            new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));
+      }
+      List<String> ports = new ArrayList<>();
+      for (int rank = 0; rank < workers; rank++) {
+        ports.add(readLine(outputs.get(rank), PORT, children.get(rank), rank, "its port"));
+      }
+      for (Process child : children) {
+        child.getOutputStream().write((String.join(",", ports) + "\n").getBytes(StandardCharsets.UTF_8));
+        child.getOutputStream().flush();
       }
       long[] slowest = new long[iterations];
       for (int rank = 0; rank < workers; rank++) {
-        long[] times = readTimes(children.get(rank), rank, iterations);
+        long[] times = Arrays.stream(
+                readLine(outputs.get(rank), TIMES, children.get(rank), rank, "its times").split(","))
+            .mapToLong(Long::parseLong).toArray();
         for (int i = 0; i < iterations; i++) {
           slowest[i] = Math.max(slowest[i], times[i]);
         }
@@ -112,17 +125,12 @@ public final class AllReduceBench {
     }
   }
 
-  private static long[] readTimes(Process child, int rank, int iterations) throws IOException {
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line = out.readLine(); line != null; line = out.readLine()) {
-        if (line.startsWith(TIMES)) {
-          long[] times = Arrays.stream(line.substring(TIMES.length()).split(","))
-              .mapToLong(Long::parseLong).toArray();
-          if (times.length == iterations) {
-            return times;
-          }
-        }
+  /** The rest of the child's first output line that starts with {@code prefix}. */
+  private static String readLine(BufferedReader out, String prefix, Process child, int rank, String what)
+      throws IOException {
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      if (line.startsWith(prefix)) {
+        return line.substring(prefix.length());
       }
     }
     int code;
@@ -133,27 +141,7 @@ public final class AllReduceBench {
       code = -1;
     }
     throw new RingException("bench rank " + rank + " exited (code " + code
-        + ") without reporting its times; see its stderr above");
-  }
-
-  private static List<Integer> freePorts(int count) {
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) { // held together, so the ports are distinct
-        held.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
-      }
-      return held.stream().map(ServerSocket::getLocalPort).toList();
-    } catch (IOException e) {
-      throw new RingException("no free loopback ports for the bench: " + e.getMessage(), e);
-    } finally {
-      for (ServerSocket socket : held) {
-        try {
-          socket.close();
-        } catch (IOException ignored) {
-          // closing a listening probe socket cannot lose data
-        }
-      }
-    }
+        + ") without reporting " + what + "; see its stderr above");
   }
 
   /** {@code --workers N --mib M [--iterations K] [--warmup-seconds S] [--json]} */
@@ -180,26 +168,33 @@ public final class AllReduceBench {
     System.out.println(json ? result.toJson() : result.toString());
   }
 
-  /** One rank: {@code rank workers port0,port1,.. floats iterations warmupSeconds}; secret in env. */
+  /**
+   * One rank: {@code rank workers floats iterations warmupSeconds}, the secret in the environment.
+   * It prints the port it listens on and reads every rank's, comma-separated, from stdin.
+   */
   public static final class Rank {
     private Rank() {}
 
     public static void main(String[] args) throws Exception {
       int rank = Integer.parseInt(args[0]);
       int workers = Integer.parseInt(args[1]);
-      int[] ports = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
-      int floats = Integer.parseInt(args[3]);
-      int iterations = Integer.parseInt(args[4]);
-      long warmupNanos = (long) (Double.parseDouble(args[5]) * 1e9);
+      int floats = Integer.parseInt(args[2]);
+      int iterations = Integer.parseInt(args[3]);
+      long warmupNanos = (long) (Double.parseDouble(args[4]) * 1e9);
       byte[] secret = HexFormat.of().parseHex(System.getenv(SECRET_ENV));
       RingConfig config = RingConfig.of(rank, workers, "allreduce-bench", secret)
-          .withBind("127.0.0.1", ports[rank])
           .withTimeouts(60_000, 60_000);
       float[] data = new float[floats];
       float[] token = new float[1];
       long[] times = new long[iterations];
-      try (RingPeer peer = new RingPeer(config)) {
-        peer.connect(new InetSocketAddress("127.0.0.1", ports[(rank + 1) % workers])).get();
+      try (RingPeer peer = RingPeer.listen("127.0.0.1", 0, 60_000)) {
+        System.out.println(PORT + peer.port());
+        String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        if (line == null) {
+          throw new IllegalStateException("the bench parent closed stdin before sending the ports");
+        }
+        int[] ports = Arrays.stream(line.split(",")).mapToInt(Integer::parseInt).toArray();
+        peer.connect(config, new InetSocketAddress("127.0.0.1", ports[(rank + 1) % workers])).get();
         long step = 0;
         long warmupEnd = System.nanoTime() + warmupNanos;
         boolean warming = true;
