@@ -1,6 +1,9 @@
 package io.ringtrain.cli;
 
+import io.ringtrain.model.GptModel;
+import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.ring.bench.AllReduceBench;
+import io.ringtrain.spec.JobSpecs;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,10 +29,42 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
+  /** The most MiB one rank's float[] holds. */
+  static final long MAX_MIB = GptModel.MAX_ARENA_FLOATS * Float.BYTES >> 20;
+
   @Override
   public Integer call() {
+    checkSizes();
     AllReduceBench.Result r = AllReduceBench.run(workers, mib, iterations);
     System.out.println(json ? r.toJson() : r.toString());
     return ExitCodes.OK;
+  }
+
+  /**
+   * Each rank is a JVM of the default heap holding the buffer and about as much again in ring
+   * frames in flight; all of them share this machine's memory.
+   */
+  private void checkSizes() {
+    if (workers < 1 || workers > JobSpecs.MAX_WORKERS) {
+      throw new IllegalArgumentException("--workers=" + workers + " is outside 1.." + JobSpecs.MAX_WORKERS);
+    }
+    if (mib < 1 || mib > MAX_MIB) {
+      throw new IllegalArgumentException("--mib=" + mib + " is outside 1.." + MAX_MIB + " (one Java float array)");
+    }
+    if (iterations < 1) throw new IllegalArgumentException("--iterations=" + iterations + " must be > 0");
+    long perRank = 2L * mib << 20;
+    long heap = MemoryEstimate.defaultHeapBytes();
+    if (perRank > heap) {
+      throw new IllegalArgumentException("--mib=" + mib + " needs about " + MemoryEstimate.gib(perRank)
+          + " per rank but each rank JVM gets " + MemoryEstimate.gib(heap) + " of heap: use --mib "
+          + (heap >> 21) + " or less");
+    }
+    long physical = MemoryEstimate.physicalMemoryBytes();
+    double all = (double) workers * (perRank + MemoryEstimate.JVM_OVERHEAD_BYTES);
+    if (all > physical) {
+      throw new IllegalArgumentException("--workers=" + workers + " ranks of --mib=" + mib + " need about "
+          + MemoryEstimate.gib((long) all) + " together, more than this machine's " + MemoryEstimate.gib(physical)
+          + ": use fewer workers or a smaller buffer");
+    }
   }
 }

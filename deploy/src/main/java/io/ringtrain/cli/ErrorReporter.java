@@ -1,8 +1,11 @@
 package io.ringtrain.cli;
 
+import io.ringtrain.checkpoint.CorruptCheckpointException;
 import io.ringtrain.corpus.MalformedCorpusException;
 import io.ringtrain.data.MalformedShardException;
 import io.ringtrain.kernels.opencl.OpenClException;
+import io.ringtrain.metrics.MalformedMetricsException;
+import io.ringtrain.tokenizer.TokenizerFormatException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,9 +42,13 @@ final class ErrorReporter implements IExecutionExceptionHandler {
     if (e instanceof OpenClException o) {
       return o.kind() == OpenClException.Kind.NO_SUCH_DEVICE ? ExitCodes.BAD_INPUT : ExitCodes.IO_ERROR;
     }
+    // Files that exist but do not hold what they should are bad input, whichever the command.
     if (e instanceof IllegalArgumentException
         || e instanceof MalformedCorpusException
         || e instanceof MalformedShardException
+        || e instanceof TokenizerFormatException
+        || e instanceof CorruptCheckpointException
+        || e instanceof MalformedMetricsException
         || e instanceof FileNotFoundException
         || e instanceof NoSuchFileException) {
       return ExitCodes.BAD_INPUT;

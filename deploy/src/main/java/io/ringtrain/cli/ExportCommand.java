@@ -46,21 +46,22 @@ public final class ExportCommand implements Callable<Integer> {
     Configuration conf = FileSystems.configuration();
     Path out = new Path(output);
     try (LoadedModel m = LoadedModel.load(checkpoint, 1)) {
-      FileSystem fs = OutputDirs.prepare(out, conf, overwrite);
-      GptConfig cfg = m.model().config();
-      String tok = m.spec().getData().getTokenizer();
-      int eot = cfg.vocabSize() - 1;
-      if (!tok.isEmpty() && new Path(tok).getFileSystem(conf).exists(new Path(tok))) {
-        ByteLevelBpe bpe = SampleCommand.loadTokenizer(tok);
-        eot = bpe.endOfText();
-        writeTokenizer(fs, out, bpe, cfg.blockSize());
-      }
-      try (OutputStream o = fs.create(new Path(out, "model.safetensors"), true)) {
-        SafetensorsExport.write(cfg, m.model().params(), o);
-      }
-      try (OutputStream o = fs.create(new Path(out, "config.json"), true)) {
-        o.write(SafetensorsExport.configJson(cfg, eot).getBytes(StandardCharsets.UTF_8));
-      }
+      OutputDirs.write(out, conf, overwrite, fs -> {
+        GptConfig cfg = m.model().config();
+        String tok = m.spec().getData().getTokenizer();
+        int eot = cfg.vocabSize() - 1;
+        if (!tok.isEmpty() && new Path(tok).getFileSystem(conf).exists(new Path(tok))) {
+          ByteLevelBpe bpe = SampleCommand.loadTokenizer(tok);
+          eot = bpe.endOfText();
+          writeTokenizer(fs, out, bpe, cfg.blockSize());
+        }
+        try (OutputStream o = fs.create(new Path(out, "model.safetensors"), true)) {
+          SafetensorsExport.write(cfg, m.model().params(), o);
+        }
+        try (OutputStream o = fs.create(new Path(out, "config.json"), true)) {
+          o.write(SafetensorsExport.configJson(cfg, eot).getBytes(StandardCharsets.UTF_8));
+        }
+      });
       System.out.println("wrote " + new Path(out, "model.safetensors") + " and config.json");
     }
     return ExitCodes.OK;

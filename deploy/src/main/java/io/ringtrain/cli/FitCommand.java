@@ -9,6 +9,7 @@ import io.ringtrain.scaling.ScalingLawFit;
 import io.ringtrain.scaling.ScalingPoint;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,6 +158,9 @@ public final class FitCommand implements Callable<Integer> {
     }
     if (bootstrap < 0 || bootstrap == 1) {
       return "--bootstrap must be 0 (off) or at least 2, got " + bootstrap;
+    }
+    if (plots != null && Files.exists(plots) && !Files.isDirectory(plots)) {
+      return "--plots " + plots + " is a file, not a directory: give a directory for the PNGs";
     }
     return null;
   }

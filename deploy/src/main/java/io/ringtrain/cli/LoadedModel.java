@@ -5,6 +5,7 @@ import io.ringtrain.data.FileSystems;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.spec.JobSpecs;
 import io.ringtrain.train.Backends;
 import io.ringtrain.train.Trainer;
 import java.io.IOException;
@@ -21,6 +22,9 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
 
   /** As {@link #load(String, int)}, on the backend the options choose (java when they choose none). */
   static LoadedModel load(String dir, int threads, BackendOptions backendOptions) throws IOException {
+    if (threads > JobSpecs.MAX_THREADS) {
+      throw new IllegalArgumentException("--threads=" + threads + " is outside 1.." + JobSpecs.MAX_THREADS);
+    }
     Configuration conf = FileSystems.configuration();
     Path p = new Path(dir);
     FileSystem fs = p.getFileSystem(conf);

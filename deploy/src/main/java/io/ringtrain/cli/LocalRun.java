@@ -5,8 +5,10 @@ import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.coordinator.RestorePoints;
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.kernels.Backend;
+import io.ringtrain.launch.ClusterJob;
 import io.ringtrain.launch.LocalCluster;
 import io.ringtrain.launch.ReportingListener;
+import io.ringtrain.launch.WorkerLauncher;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.metrics.TensorBoardEvents;
 import io.ringtrain.plan.TrainingPlan;
@@ -30,17 +32,25 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * A job on this machine: in this JVM when it has one worker, as a local cluster of worker JVMs
- * when it has more. {@code train} and {@code simulate} start one; {@code resume} continues one.
+ * A job from its first file to its last: checks, the run directory, the plan, metrics, and then
+ * the training itself, in this JVM (one worker), as worker JVMs on this machine, or through Spark.
+ * {@code train}, {@code simulate} and {@code submit} start one; {@code resume} continues one.
  */
 final class LocalRun {
   private LocalRun() {}
 
+  /** In this JVM with one worker, else as worker JVMs on this machine. */
   static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out) throws Exception {
+    return run(spec, resumeFrom, out, spec.getCluster().getWorkers() > 1 ? new LocalCluster(spec, out) : null);
+  }
+
+  /** With the workers {@code launcher} places, or in this JVM when it is null. */
+  static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, WorkerLauncher launcher)
+      throws Exception {
     Configuration conf = FileSystems.configuration();
     Path runDir = new Path(spec.getOut());
     FileSystem fs = runDir.getFileSystem(conf);
-    TrainingData.open(spec, conf).close(); // bad data is reported before anything is written
+    JobPreflight.check(spec, conf); // every refusal comes before the run directory's first file
     TrainingPlan plan = TrainingPlan.of(spec);
     if (resumeFrom == null) {
       Optional<Path> existing = Checkpoints.latest(fs, runDir);
@@ -59,13 +69,13 @@ final class LocalRun {
          TensorBoardEvents tensorboard = TensorBoardEvents.open(fs, runDir, keepThroughStep)) {
       RunReporter reporter = new RunReporter(out, metrics, tensorboard, TrainingPlan.flopsPerToken(spec.getModel()),
           spec.getSchedule().getLogInterval());
-      if (spec.getCluster().getWorkers() > 1) {
+      if (launcher != null) {
         JobSpec job = spec;
         RestorePoints restore = generation -> generation == 0
             ? Optional.ofNullable(resumeFrom).map(LocalRun::restorePoint)
             : newestIntact(fs, runDir, job, out).map(LocalRun::restorePoint);
-        JobOutcome outcome = LocalCluster.run(spec, restore,
-            new ReportingListener(reporter, out, spec.getCluster().getMaxRestarts()), out);
+        JobOutcome outcome = ClusterJob.run(spec, restore,
+            new ReportingListener(reporter, out, spec.getCluster().getMaxRestarts()), launcher, out);
         if (!outcome.ok()) {
           throw new UserFacingFailure(outcome.exitCode() == ExitCodes.BAD_INPUT ? ExitCodes.BAD_INPUT : ExitCodes.FAILED,
               "job stopped: " + outcome.reason() + lastCheckpoint(fs, runDir, spec));

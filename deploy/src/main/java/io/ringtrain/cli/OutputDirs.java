@@ -11,11 +11,48 @@ import org.apache.hadoop.fs.Path;
 final class OutputDirs {
   private OutputDirs() {}
 
+  /** What a command writes into its output directory. */
+  interface Contents {
+    void write(FileSystem fs) throws IOException;
+  }
+
+  /**
+   * Prepares {@code dir} (see {@link #prepare}) and writes {@code contents} into it. If writing
+   * fails, what it wrote is removed, and the directory too when this call made it: a refused
+   * request leaves nothing behind (as a failed Hadoop job's output committer aborts).
+   */
+  static void write(Path dir, Configuration conf, boolean overwrite, Contents contents) throws IOException {
+    boolean made = !existsReachably(dir, conf);
+    FileSystem fs = prepare(dir, conf, overwrite);
+    try {
+      contents.write(fs);
+    } catch (IOException | RuntimeException e) {
+      try {
+        if (made) {
+          fs.delete(dir, true);
+        } else {
+          for (FileStatus child : fs.listStatus(dir)) fs.delete(child.getPath(), true);
+        }
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  private static boolean existsReachably(Path dir, Configuration conf) throws IOException {
+    try {
+      return dir.getFileSystem(conf).exists(dir);
+    } catch (IOException e) {
+      throw unwritable(dir, e);
+    }
+  }
+
   /**
    * Makes {@code dir} and proves it writable. An existing non-empty directory is refused unless
    * {@code overwrite}, so a typo never destroys earlier results.
    */
-  static FileSystem prepare(Path dir, Configuration conf, boolean overwrite) throws IOException {
+  private static FileSystem prepare(Path dir, Configuration conf, boolean overwrite) throws IOException {
     FileSystem fs;
     try {
       fs = dir.getFileSystem(conf);
@@ -42,8 +79,12 @@ final class OutputDirs {
     } catch (UserFacingFailure e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      throw new UserFacingFailure(ExitCodes.IO_ERROR, "cannot write to output directory " + dir + ": "
-          + e.getMessage() + " (check the path, its permissions and that the filesystem is reachable)");
+      throw unwritable(dir, e);
     }
+  }
+
+  private static UserFacingFailure unwritable(Path dir, Exception e) {
+    return new UserFacingFailure(ExitCodes.IO_ERROR, "cannot write to output directory " + dir + ": "
+        + e.getMessage() + " (check the path, its permissions and that the filesystem is reachable)");
   }
 }

@@ -30,7 +30,7 @@ public final class PlotCommand implements Callable<Integer> {
   List<String> runs;
 
   @Option(names = "--output", paramLabel = "FILE.png",
-      description = "Where to write the PNG (default: <first run>/loss.png).")
+      description = "Where to write the PNG; .png is added to a name without it (default: <first run>/loss.png).")
   java.nio.file.Path output;
 
   @Option(names = "--log-x", description = "Logarithmic tokens axis.")
@@ -69,6 +69,10 @@ public final class PlotCommand implements Callable<Integer> {
       if (tx.isEmpty() && vx.isEmpty()) throw new IllegalArgumentException(file + " holds no loss records yet");
     }
     java.nio.file.Path png = output != null ? output : java.nio.file.Path.of(runs.get(0), "loss.png");
+    // XChart, like matplotlib's savefig, adds the extension a name lacks: report the file it writes.
+    if (!png.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+      png = png.resolveSibling(png.getFileName() + ".png");
+    }
     if (png.getParent() != null) Files.createDirectories(png.getParent());
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     System.out.println("wrote " + png);

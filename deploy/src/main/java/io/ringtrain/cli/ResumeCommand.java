@@ -38,15 +38,19 @@ public final class ResumeCommand implements Callable<Integer> {
     Configuration conf = FileSystems.configuration();
     Path run = new Path(runDir);
     FileSystem fs = run.getFileSystem(conf);
+    if (Checkpoints.numbered(fs, run).isEmpty()) throw noCheckpoint(run);
     JobSpec spec = runSpec(fs, run).toBuilder().setOut(runDir).build();
     // Chosen once, verified, and handed to every worker.
-    Checkpoints.Loaded ckpt = LocalRun.newestIntact(fs, run, spec, System.out).orElseThrow(() ->
-        new UserFacingFailure(ExitCodes.BAD_INPUT, run + " holds no intact checkpoint of its own: start the job"
-            + " again with `ringtrain train`"));
+    Checkpoints.Loaded ckpt = LocalRun.newestIntact(fs, run, spec, System.out).orElseThrow(() -> noCheckpoint(run));
     System.out.println("resuming from " + ckpt.dir() + " (step " + ckpt.manifest().getStep() + ")");
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
     spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();
     return LocalRun.run(spec, ckpt, System.out);
+  }
+
+  private static UserFacingFailure noCheckpoint(Path run) {
+    return new UserFacingFailure(ExitCodes.BAD_INPUT, run + " holds no intact checkpoint of its own: start the job"
+        + " again with `ringtrain train`");
   }
 
   /** The spec the run started with ({@code spec.json}): its identity and its shape. */

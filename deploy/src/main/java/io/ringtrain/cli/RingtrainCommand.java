@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       TrainCommand.class,
       SimulateCommand.class,
+      SubmitCommand.class,
       ResumeCommand.class,
       CheckpointsCommand.class,
       EvalCommand.class,

@@ -56,9 +56,10 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (temperature < 0 || topK < 0 || maxTokens < 0) {
-      throw new IllegalArgumentException("--temperature, --top-k and --max-tokens must be >= 0");
+    if (!(temperature >= 0 && temperature < Double.POSITIVE_INFINITY)) {
+      throw new IllegalArgumentException("--temperature=" + temperature + " must be a finite number >= 0 (0 is greedy)");
     }
+    if (topK < 0 || maxTokens < 0) throw new IllegalArgumentException("--top-k and --max-tokens must be >= 0");
     try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), backendOptions)) {
       String tok = tokenizer != null ? tokenizer : m.spec().getData().getTokenizer();
       if (tok.isEmpty()) throw new IllegalArgumentException("the job names no tokenizer: pass --tokenizer FILE");

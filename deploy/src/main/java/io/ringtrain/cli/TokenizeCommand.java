@@ -65,6 +65,12 @@ public final class TokenizeCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace an existing, non-empty output directory.")
   boolean overwrite;
 
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Tokenize on Spark, one task per input file: local[N], local-cluster[..], spark://host:port or yarn"
+          + " (under spark-submit, \"spark\" takes the master spark-submit was given). The output is byte-identical"
+          + " to tokenizing here.")
+  String master;
+
   @Override
   public Integer call() throws IOException {
     PrintStream err = System.err;
@@ -81,15 +87,21 @@ public final class TokenizeCommand implements Callable<Integer> {
     Configuration conf = FileSystems.configuration();
     TextCorpus corpus = TextCorpus.open(input, conf, split);
     Path out = new Path(output);
-    FileSystem fs = OutputDirs.prepare(out, conf, overwrite);
+    OutputDirs.write(out, conf, overwrite, fs -> writeDataset(corpus, split, conf, fs, out, options));
+    return ExitCodes.OK;
+  }
 
+  /** Trains or loads the tokenizer, then writes it, the shards and meta.json into {@code out}. */
+  private void writeDataset(TextCorpus corpus, TextCorpus.Split split, Configuration conf, FileSystem fs, Path out,
+      CorpusSharder.Options options) throws IOException {
+    if (master != null) {
+      onSpark(corpus, split, fs, out, options);
+      return;
+    }
+    PrintStream err = System.err;
     ByteLevelBpe bpe;
     if (tokenizer != null) {
-      Path p = new Path(tokenizer);
-      try (InputStream in = p.getFileSystem(conf).open(p)) {
-        bpe = ByteLevelBpe.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), tokenizer);
-      }
-      err.printf("loaded %s: %d tokens%n", tokenizer, bpe.vocabSize());
+      bpe = loadTokenizer(conf);
     } else {
       err.printf("training a %d-token BPE vocabulary on %s (%s bytes)%n", vocabSize, input,
           ProgressLine.human(corpus.totalBytes()));
@@ -110,16 +122,54 @@ public final class TokenizeCommand implements Callable<Integer> {
       err.printf(Locale.ROOT, "learned %d merges in %s (%.1f MB/s)%n", bpe.mergeCount(), ProgressLine.duration(secs),
           sample.size() / 1e6 / secs);
     }
+    writeTokenizer(fs, out, bpe);
+    err.println("encoding into shards");
+    report(CorpusSharder.write(corpus, bpe, fs, out, options, new ProgressLine(err, "B")), bpe);
+  }
+
+  /** The Spark path: the same passes, one task per file (SparkTokenizer), the same files written. */
+  private void onSpark(TextCorpus corpus, TextCorpus.Split split, FileSystem fs, Path out, CorpusSharder.Options options)
+      throws IOException {
+    PrintStream err = System.err;
+    io.ringtrain.launch.spark.SparkContexts.requireSpark("--master");
+    try (var sc = io.ringtrain.launch.spark.SparkContexts.open("spark".equals(master) ? null : master,
+        "ringtrain tokenize")) {
+      err.printf("reading %d file(s) on Spark (%s)%n", corpus.files().size(), sc.master());
+      var spark = new io.ringtrain.launch.spark.SparkTokenizer(sc, corpus, split);
+      ByteLevelBpe bpe;
+      if (tokenizer != null) {
+        bpe = loadTokenizer(FileSystems.configuration());
+      } else {
+        err.printf("training a %d-token BPE vocabulary on %s%n", vocabSize, input);
+        bpe = spark.train(vocabSize, trainBytes);
+        err.printf("learned %d merges%n", bpe.mergeCount());
+      }
+      writeTokenizer(fs, out, bpe);
+      err.println("encoding into shards");
+      report(spark.write(bpe, out, options), bpe);
+    }
+  }
+
+  private ByteLevelBpe loadTokenizer(Configuration conf) throws IOException {
+    Path p = new Path(tokenizer);
+    ByteLevelBpe bpe;
+    try (InputStream in = p.getFileSystem(conf).open(p)) {
+      bpe = ByteLevelBpe.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), tokenizer);
+    }
+    System.err.printf("loaded %s: %d tokens%n", tokenizer, bpe.vocabSize());
+    return bpe;
+  }
+
+  private static void writeTokenizer(FileSystem fs, Path out, ByteLevelBpe bpe) throws IOException {
     try (OutputStream o = fs.create(new Path(out, "tokenizer.json"), true)) {
       o.write(bpe.toJson().getBytes(StandardCharsets.UTF_8));
     }
+  }
 
-    err.println("encoding into shards");
-    CorpusSharder.Summary s = CorpusSharder.write(corpus, bpe, fs, out, options, new ProgressLine(err, "B"));
+  private void report(CorpusSharder.Summary s, ByteLevelBpe bpe) {
     System.out.printf(Locale.ROOT,
         "wrote %s: %d documents, %d train tokens in %d shard(s), %d val tokens in %d shard(s), vocab %d, %.2f bytes/token%n",
         output, s.documents(), s.trainTokens(), s.trainShards().size(), s.valTokens(), s.valShards().size(),
         bpe.vocabSize(), s.textBytes() / (double) Math.max(1, s.trainTokens() + s.valTokens() - s.documents()));
-    return ExitCodes.OK;
   }
 }

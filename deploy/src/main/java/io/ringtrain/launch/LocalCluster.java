@@ -1,10 +1,6 @@
 package io.ringtrain.launch;
 
 import io.ringtrain.coordinator.Coordinator;
-import io.ringtrain.coordinator.Hmac;
-import io.ringtrain.coordinator.JobListener;
-import io.ringtrain.coordinator.JobOutcome;
-import io.ringtrain.coordinator.RestorePoints;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.worker.WorkerMain;
 import java.io.BufferedReader;
@@ -15,80 +11,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The cluster on one machine: this JVM hosts the coordinator and starts one child JVM per worker,
- * each asking for its rank. When the coordinator ends a generation (a worker died, stalled or
- * gave up), what is left of it is stopped and a new set of workers is started, which restores the
- * newest intact checkpoint. Children never outlive the job: they are destroyed when it ends, on
- * Ctrl-C (a shutdown hook), and they exit by themselves when this JVM dies (their stdin closes).
+ * The cluster on one machine: one child JVM per worker, each asking for its rank, a new set for
+ * every generation. Children never outlive the job: they are destroyed when it ends, on Ctrl-C (a
+ * shutdown hook), and they exit by themselves when this JVM dies (their stdin closes).
  */
-public final class LocalCluster {
-  private LocalCluster() {}
+public final class LocalCluster implements WorkerLauncher {
+  private final JobSpec spec;
+  private final PrintStream out;
+  private final List<Process> all = new CopyOnWriteArrayList<>();
+  private final Thread reaper = new Thread(() -> destroy(all, 5), "ringtrain-reaper");
+  private List<Process> current = List.of();
 
-  /** A generation's worker processes. */
-  private record Generation(int number, List<Process> processes) {}
-
-  /** What the launcher's loop waits for: the job's end, or a generation to replace. */
-  private record Restart(int failedGeneration, long backoffMs) {}
-
-  /**
-   * Runs the job with {@code spec.cluster.workers} worker processes until it ends; each generation
-   * restores what {@code restorePoints} chooses.
-   */
-  public static JobOutcome run(JobSpec spec, RestorePoints restorePoints, JobListener reporting, PrintStream out)
-      throws IOException, InterruptedException {
-    int world = spec.getCluster().getWorkers();
-    String jobId = spec.getName() + "-" + Long.toHexString(System.nanoTime());
-    String secret = spec.getCluster().getSecret().isEmpty() ? Hmac.newSecret() : spec.getCluster().getSecret();
-    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    JobListener launcher = new JobListener() {
-      @Override
-      public void onGenerationFailed(int generation, String cause, long backoffMs) {
-        events.add(new Restart(generation, backoffMs));
-      }
-
-      @Override
-      public void onEnd(JobOutcome outcome) {
-        events.add(outcome);
-      }
-    };
-    JobListener listener = JobListener.inOrder(reporting, launcher);
-    List<Process> all = new CopyOnWriteArrayList<>();
-    Thread reaper = new Thread(() -> destroy(all, 5), "ringtrain-reaper");
+  /** Worker JVMs for {@code spec}, their output copied to {@code out}. */
+  public LocalCluster(JobSpec spec, PrintStream out) {
+    this.spec = spec;
+    this.out = out;
     Runtime.getRuntime().addShutdownHook(reaper);
-    try (Coordinator coordinator = new Coordinator(spec, jobId, secret, spec.getCluster().getCoordinatorHost(),
-        spec.getCluster().getCoordinatorPort(), 120_000, restorePoints, listener)) {
-      out.println("coordinator on " + spec.getCluster().getCoordinatorHost() + ":" + coordinator.port() + ", starting "
-          + world + " worker JVMs (" + spec.getCluster().getThreads() + " threads each)");
-      Generation current = launch(0, spec, coordinator, jobId, secret, out, all);
-      while (true) {
-        Object event = events.take();
-        if (event instanceof JobOutcome outcome) {
-          for (Process p : current.processes()) p.waitFor(outcome.ok() ? 30 : 5, TimeUnit.SECONDS);
-          return outcome;
-        }
-        Restart r = (Restart) event;
-        destroy(current.processes(), 2); // the survivors were told to leave; a stopped one is killed
-        Thread.sleep(r.backoffMs());
-        current = launch(r.failedGeneration() + 1, spec, coordinator, jobId, secret, out, all);
-      }
-    } finally {
-      destroy(all, 5);
-      try {
-        Runtime.getRuntime().removeShutdownHook(reaper);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it destroys the workers itself
-      }
-    }
   }
 
-  private static Generation launch(int generation, JobSpec spec, Coordinator coordinator, String jobId, String secret,
-      PrintStream out, List<Process> all) throws IOException {
+  @Override
+  public void launch(int generation, Coordinator coordinator, String jobId, String secret) throws IOException {
     List<Process> processes = new ArrayList<>();
     for (int rank = 0; rank < spec.getCluster().getWorkers(); rank++) {
       Process p = start(spec, coordinator.port(), jobId, secret, rank, generation);
@@ -104,7 +50,27 @@ public final class LocalCluster {
         }
       });
     }
-    return new Generation(generation, processes);
+    current = processes;
+  }
+
+  @Override
+  public void stopGeneration() {
+    destroy(current, 2); // the survivors were told to leave; a stopped one is killed
+  }
+
+  @Override
+  public void close(boolean jobSucceeded) {
+    try {
+      for (Process p : current) p.waitFor(jobSucceeded ? 30 : 5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    destroy(all, 5);
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running: it destroys the workers itself
+    }
   }
 
   /** Exit codes above 128 are deaths by signal, as shells report them. */

@@ -28,17 +28,17 @@ class CheckpointPlanTest {
     Cli.tokenizeDemoHead(tmp.resolve("data"), 300, "--vocab-size", "300");
   }
 
-  static String[] job(String command, String out, String... more) {
+  static String[] job(String command, String out, int batch, String... more) {
     List<String> args = new ArrayList<>(List.of(command, "--data", tmp.resolve("data").toString(), "--out",
         tmp.resolve(out).toString(), "--layers", "1", "--heads", "2", "--width", "16", "--context", "16", "--batch",
-        "4", "--tokens-per-param", "4", "--threads", "1", "--eval-interval", "0", "--log-interval", "50"));
+        Integer.toString(batch), "--tokens-per-param", "4", "--threads", "1", "--eval-interval", "0", "--log-interval", "50"));
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
   }
 
   @Test
   void plannedCheckpointsSitAtTheFractionsOfAComputedBudgetAndSafetyOnesArePruned() throws Exception {
-    Cli.Result r = Cli.run(job("train", "plan", "--checkpoint-every", "7", "--keep-last", "1"));
+    Cli.Result r = Cli.run(job("train", "plan", 4, "--checkpoint-every", "7", "--keep-last", "1"));
     assertEquals(0, r.code(), r.all());
     // 1 layer of width 16, context 16, the dataset's 300-token vocabulary:
     // N = 300·16 + 16·16 + (12·16² + 13·16) + 2·16 = 8,368; D = 4 N = 33,472 tokens; 64 tokens a step.
@@ -72,7 +72,7 @@ class CheckpointPlanTest {
 
   @Test
   void theCoordinatorTurnsMinutesIntoSafetyCheckpointsEveryRankAgreesOn() throws Exception {
-    Cli.Result r = Cli.run(job("simulate", "timed", "--workers", "2", "--batch", "2", "--checkpoint-minutes", "0.005",
+    Cli.Result r = Cli.run(job("simulate", "timed", 2, "--workers", "2", "--checkpoint-minutes", "0.005",
         "--checkpoint-at", "1"));
     assertEquals(0, r.code(), r.all());
     List<JsonObject> saved = MetricsLog.read(RecoveryTest.localFs(),

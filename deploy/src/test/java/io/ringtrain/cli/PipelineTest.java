@@ -130,13 +130,13 @@ class PipelineTest {
     List<Double> whole = losses(run());
     assertEquals(12, whole.size());
 
-    // Simulate a crash after step 9: checkpoints 4 and 8 survive, later records are lost or stale.
+    // Simulate a crash after step 11: the planned checkpoint 9 (75% of the budget) is the newest to survive.
     Path crashed = tmp.resolve("crashed");
     copy(Path.of(run()), crashed);
     deleteTree(crashed.resolve("checkpoints/12"));
     Cli.Result resumed = Cli.run("resume", crashed.toString());
     assertEquals(0, resumed.code(), resumed.all());
-    assertTrue(resumed.out().contains("at step 8"), resumed.out());
+    assertTrue(resumed.out().contains("checkpoints/9 (step 9)"), resumed.out());
     assertEquals(whole, losses(crashed.toString()), "resumed losses differ from the uninterrupted run's");
   }
 

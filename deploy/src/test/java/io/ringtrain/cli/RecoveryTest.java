@@ -201,8 +201,12 @@ class RecoveryTest {
 
   /** Waits until metrics.jsonl holds a train record at {@code step} or later. */
   static void awaitStep(String out, long step) throws Exception {
+    awaitStep(tmp.resolve(out), step);
+  }
+
+  static void awaitStep(Path runDir, long step) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (trainLosses(tmp.resolve(out).toString()).keySet().stream().noneMatch(s -> s >= step)) {
+    while (trainLosses(runDir.toString()).keySet().stream().noneMatch(s -> s >= step)) {
       assertTrue(System.nanoTime() < deadline, "the job never reached step " + step);
       Thread.sleep(20);
     }

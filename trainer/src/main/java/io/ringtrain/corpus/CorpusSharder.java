@@ -59,9 +59,9 @@ public final class CorpusSharder {
   public static Summary write(TextCorpus corpus, ByteLevelBpe bpe, FileSystem fs, Path outDir, Options options,
       ProgressLine progress) throws IOException {
     CorpusSharder s = new CorpusSharder(fs, outDir, bpe, options);
-    long every = options.valFraction() == 0 ? Long.MAX_VALUE : Math.max(2, Math.round(1 / options.valFraction()));
+    long every = valEvery(options);
     corpus.forEach((bytes, length) -> {
-      Split split = s.documents % every == 0 && every != Long.MAX_VALUE ? s.val : s.train;
+      Split split = isVal(s.documents, every) ? s.val : s.train;
       s.documents++;
       s.textBytes += length;
       split.add(bpe.endOfText());
@@ -73,6 +73,12 @@ public final class CorpusSharder {
       throw new MalformedCorpusException("input " + corpus.files().get(0) + (corpus.files().size() > 1 ? " …" : "")
           + " holds no documents (every line is empty)");
     }
+    if (s.train.tokens == 0) {
+      throw new MalformedCorpusException("input " + corpus.files().get(0) + (corpus.files().size() > 1 ? " …" : "")
+          + " yields no training tokens: its " + s.documents + " document(s) all went to validation (one in every "
+          + every + ", the first included, is held out); give more documents (one per line"
+          + " with --documents lines) or pass --val-fraction 0");
+    }
     s.train.flush();
     s.val.flush();
     double secs = progress.elapsedSeconds();
@@ -81,11 +87,16 @@ public final class CorpusSharder {
             + ProgressLine.human((long) ((s.train.tokens + s.val.tokens) / Math.max(secs, 1e-9))) + " tokens/s");
     Summary summary = new Summary(s.documents, s.train.tokens, s.val.tokens, s.train.names, s.val.names,
         s.textBytes, secs);
-    s.writeMeta(corpus, summary);
+    writeMeta(fs, outDir, bpe, options, corpus.files(), summary);
     return summary;
   }
 
-  private void writeMeta(TextCorpus corpus, Summary summary) throws IOException {
+  /**
+   * Writes {@code meta.json}, last, once every shard is committed. Public for writers that shard a
+   * corpus in parallel and must leave the same dataset behind.
+   */
+  public static void writeMeta(FileSystem fs, Path outDir, ByteLevelBpe bpe, Options options, List<Path> sources,
+      Summary summary) throws IOException {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("format", "llm.c shards: 256-int32 header (magic 20240520, version 1, count), uint16 tokens");
     meta.put("tokenizer", "tokenizer.json");
@@ -98,10 +109,25 @@ public final class CorpusSharder {
     meta.put("train_shards", summary.trainShards());
     meta.put("val_shards", summary.valShards());
     meta.put("val_fraction", options.valFraction());
-    meta.put("sources", corpus.files().stream().map(Path::toString).toList());
+    meta.put("sources", sources.stream().map(Path::toString).toList());
     try (OutputStream out = fs.create(new Path(outDir, META), true)) {
       out.write(new GsonBuilder().setPrettyPrinting().create().toJson(meta).getBytes(StandardCharsets.UTF_8));
     }
+  }
+
+  /** The file name of shard {@code index} of {@code split} ("train" or "val"). */
+  public static String shardName(String split, int index) {
+    return String.format("%s_%06d.bin", split, index);
+  }
+
+  /** The ordinal every k-th of which is a validation document (k = round(1 / valFraction)); MAX_VALUE: none. */
+  public static long valEvery(Options options) {
+    return options.valFraction() == 0 ? Long.MAX_VALUE : Math.max(2, Math.round(1 / options.valFraction()));
+  }
+
+  /** Whether document number {@code ordinal} (0 first, in corpus order) goes to validation. */
+  public static boolean isVal(long ordinal, long every) {
+    return every != Long.MAX_VALUE && ordinal % every == 0;
   }
 
   /** One side of the split: fills shards of options.shardTokens and commits each when full. */
@@ -117,7 +143,7 @@ public final class CorpusSharder {
 
     void add(int token) throws IOException {
       if (current == null) {
-        String file = String.format("%s_%06d.bin", name, names.size());
+        String file = shardName(name, names.size());
         current = new TokenShardWriter(fs, new Path(outDir, file));
         names.add(file);
       }

@@ -48,10 +48,23 @@ public final class TokenShard implements Closeable {
     long length = fs.getFileStatus(path).getLen();
     FSDataInputStream in = fs.open(path);
     try {
+      byte[] header = new byte[(int) Math.min(length, HEADER_BYTES)];
+      in.readFully(0, header);
+      ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+      if (length >= Integer.BYTES && length < HEADER_BYTES && h.getInt(0) == MAGIC) {
+        throw new MalformedShardException(path + ": llm.c shard cut inside its " + HEADER_BYTES
+            + "-byte header (" + length + " bytes): re-run tokenize or re-copy the shard");
+      }
       if (length >= HEADER_BYTES) {
-        byte[] header = new byte[HEADER_BYTES];
-        in.readFully(0, header);
-        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        long held = (length - HEADER_BYTES) / Character.BYTES;
+        // A headerless nanoGPT file whose tokens 2..5 spell version 1 and this file's exact token
+        // count is not credible: it is an llm.c shard whose magic was overwritten.
+        if (h.getInt(0) != MAGIC && h.getInt(4) == VERSION && Integer.toUnsignedLong(h.getInt(8)) == held
+            && (length - HEADER_BYTES) % Character.BYTES == 0) {
+          throw new MalformedShardException(path + ": llm.c shard with a damaged magic (bytes 0-3 are "
+              + h.getInt(0) + ", not " + MAGIC + "; version 1 and " + held + " tokens intact): re-run"
+              + " tokenize or re-copy the shard");
+        }
         if (h.getInt(0) == MAGIC) {
           int version = h.getInt(4);
           if (version != VERSION) {
@@ -59,7 +72,6 @@ public final class TokenShard implements Closeable {
                 + " is not supported (only version 1, uint16 tokens)");
           }
           long declared = Integer.toUnsignedLong(h.getInt(8));
-          long held = (length - HEADER_BYTES) / Character.BYTES;
           if (held != declared || (length - HEADER_BYTES) % Character.BYTES != 0) {
             throw new MalformedShardException(path + ": header declares " + declared
                 + " tokens but the file holds " + (length - HEADER_BYTES) + " bytes of tokens"

@@ -85,7 +85,7 @@ public final class MetricsLog implements Closeable {
         try {
           records.add(JsonParser.parseString(line).getAsJsonObject());
         } catch (RuntimeException e) {
-          throw new IOException(file + " line " + n + " is not a JSON object: " + e.getMessage());
+          throw new MalformedMetricsException(file + " line " + n + " is not a JSON object: " + e.getMessage());
         }
       }
     }

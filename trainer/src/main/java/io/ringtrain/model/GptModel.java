@@ -370,9 +370,9 @@ public final class GptModel {
     dqkv = a.take(3 * btc);
     dfch = a.take(4 * btc);
     dfchGelu = a.take(4 * btc);
-    if (a.size > Integer.MAX_VALUE - 8) {
+    if (a.size > MAX_ARENA_FLOATS) {
       throw new IllegalArgumentException("activations for B=" + newB + " T=" + newT + " need "
-          + a.size + " floats, more than one Java array holds (" + (Integer.MAX_VALUE - 8)
+          + a.size + " floats, more than one Java array holds (" + MAX_ARENA_FLOATS
           + "): use a smaller batch or block size");
     }
     capB = newB;
@@ -382,6 +382,21 @@ public final class GptModel {
     statsOff = (int) bt;
     inputs = new int[(int) bt];
     targets = new int[(int) bt];
+  }
+
+  /** The most floats the activation arena may hold: one Java array. */
+  public static final long MAX_ARENA_FLOATS = Integer.MAX_VALUE - 8;
+
+  /**
+   * Floats of the activation arena {@link #ensureCapacity} lays out for B×T (a test holds the two
+   * equal): per layer 16·BTC + 4·BT + B·H·T², plus 17·BTC + 2·BT + BT·Vp for the embeddings, the
+   * final LayerNorm, the logits and the backward scratch. For estimating memory before allocating.
+   */
+  public static long activationFloats(GptConfig config, int B, int T) {
+    long bt = (long) B * T;
+    long btc = bt * config.nEmbd();
+    long perLayer = 16 * btc + 4 * bt + (long) B * config.nHead() * T * T;
+    return config.nLayer() * perLayer + 17 * btc + 2 * bt + bt * config.paddedVocabSize();
   }
 
   /** Hands out consecutive offsets; sizes in long so that an overflow is caught, not wrapped. */

@@ -49,6 +49,9 @@ public final class ParameterLayout {
   public record Layer(int ln1w, int ln1b, int qkvw, int qkvb, int attprojw, int attprojb,
       int ln2w, int ln2b, int fcw, int fcb, int fcprojw, int fcprojb, int start, int end) {}
 
+  /** The most parameters one flat float[] holds (a little under Integer.MAX_VALUE, as the JVM allows). */
+  public static final long MAX_FLOATS = Integer.MAX_VALUE - 16;
+
   private final GptConfig config;
   private final List<Tensor> tensors;
   private final Map<String, Tensor> byName;
@@ -102,7 +105,7 @@ public final class ParameterLayout {
     for (int d : shape) {
       size *= d;
     }
-    if (cursor[0] + size > Integer.MAX_VALUE - 16) {
+    if (cursor[0] + size > MAX_FLOATS) {
       throw new IllegalArgumentException("model too large for one float[]: at tensor " + name);
     }
     int offset = (int) cursor[0];

@@ -26,13 +26,14 @@ public record TrainingPlan(
     CheckpointPlan checkpoints,
     String budgetSource) {
 
+  /** Throws ArithmeticException past Long.MAX_VALUE rather than wrap (JobSpecs refuses such models). */
   public static long params(ModelSpec m) {
-    return (long) m.getVocabSize() * m.getNEmbd() + (long) m.getBlockSize() * m.getNEmbd() + nonEmbedding(m);
+    return Math.addExact(Math.multiplyExact((long) m.getVocabSize() + m.getBlockSize(), m.getNEmbd()), nonEmbedding(m));
   }
 
   public static long nonEmbedding(ModelSpec m) {
     long c = m.getNEmbd();
-    return m.getNLayer() * (12 * c * c + 13 * c) + 2 * c;
+    return Math.addExact(Math.multiplyExact(m.getNLayer(), Math.addExact(Math.multiplyExact(12 * c, c), 13 * c)), 2 * c);
   }
 
   /**

@@ -1,8 +1,17 @@
 package io.ringtrain.spec;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.util.JsonFormat;
+import io.ringtrain.model.ParameterLayout;
+import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.proto.CheckpointPolicy;
 import io.ringtrain.proto.ClusterSpec;
 import io.ringtrain.proto.DataSpec;
@@ -16,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,6 +35,10 @@ import java.util.Set;
  */
 public final class JobSpecs {
   public static final Set<String> BACKENDS = Set.of("java", "opencl", "auto");
+  /** A ring's latency grows with its length; past this many workers a job wants a tree, not a ring. */
+  public static final int MAX_WORKERS = 1024;
+  /** Far beyond any machine's cores: a bound that catches typos before they create the threads. */
+  public static final int MAX_THREADS = 1024;
 
   private JobSpecs() {}
 
@@ -38,6 +52,8 @@ public final class JobSpecs {
     JobSpec.Builder builder = JobSpec.newBuilder();
     try {
       if (json) {
+        List<String> problems = jsonProblems(text);
+        if (!problems.isEmpty()) throw new InvalidJobSpecException(source, problems);
         JsonFormat.parser().merge(text, builder);
       } else {
         TextFormat.merge(text, builder);
@@ -46,6 +62,58 @@ public final class JobSpecs {
       throw new InvalidJobSpecException(source, List.of(e.getMessage()));
     }
     return builder.build();
+  }
+
+  /**
+   * Every unknown field and every value of the wrong type in a JSON spec, each by its path
+   * ({@code model.n_head=2.5 must be a whole number (int32)}): JsonFormat alone stops at the
+   * first and names no field. Each value is checked by JsonFormat itself, merged on its own.
+   */
+  static List<String> jsonProblems(String text) {
+    JsonElement root;
+    try {
+      root = JsonParser.parseString(text);
+    } catch (JsonParseException e) {
+      return List.of("not JSON: " + e.getMessage());
+    }
+    if (!root.isJsonObject()) return List.of("a JSON spec is one object, not " + root);
+    List<String> problems = new ArrayList<>();
+    checkJsonFields(root.getAsJsonObject(), JobSpec.getDescriptor(), "", problems);
+    return problems;
+  }
+
+  private static void checkJsonFields(JsonObject object, Descriptor type, String prefix, List<String> problems) {
+    for (Map.Entry<String, JsonElement> e : object.entrySet()) {
+      String path = prefix + e.getKey();
+      FieldDescriptor field = type.getFields().stream()
+          .filter(f -> f.getName().equals(e.getKey()) || f.getJsonName().equals(e.getKey())).findFirst().orElse(null);
+      if (field == null) {
+        problems.add(path + " is not a field of " + type.getName() + " (its fields: "
+            + type.getFields().stream().map(FieldDescriptor::getName).toList() + ")");
+      } else if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE && e.getValue().isJsonObject()) {
+        checkJsonFields(e.getValue().getAsJsonObject(), field.getMessageType(), path + ".", problems);
+      } else {
+        JsonObject alone = new JsonObject();
+        alone.add(e.getKey(), e.getValue());
+        try {
+          JsonFormat.parser().merge(alone.toString(), DynamicMessage.newBuilder(type));
+        } catch (InvalidProtocolBufferException bad) {
+          problems.add(path + "=" + e.getValue() + " must be " + expected(field));
+        }
+      }
+    }
+  }
+
+  private static String expected(FieldDescriptor field) {
+    return switch (field.getJavaType()) {
+      case INT -> "a whole number (int32)";
+      case LONG -> "a whole number (int64)";
+      case FLOAT, DOUBLE -> "a number";
+      case BOOLEAN -> "true or false";
+      case STRING -> "a string";
+      case MESSAGE -> "an object";
+      default -> "a " + field.getJavaType().name().toLowerCase(java.util.Locale.ROOT);
+    };
   }
 
   public static String toJson(JobSpec spec) {
@@ -146,6 +214,14 @@ public final class JobSpecs {
     if (m.getVocabPadMultiple() < 1 || Integer.bitCount(m.getVocabPadMultiple()) != 1) {
       p.add("model.vocab_pad_multiple=" + m.getVocabPadMultiple() + " must be a power of two (64 or 128 are fast)");
     }
+    if (p.isEmpty()) { // only a well-formed shape can be counted
+      long floats = MemoryEstimate.parameterFloats(m);
+      if (floats > ParameterLayout.MAX_FLOATS) {
+        p.add("model.n_layer=" + m.getNLayer() + " with model.n_embd=" + m.getNEmbd() + " makes "
+            + (floats == Long.MAX_VALUE ? "over 9.2e18" : String.valueOf(floats)) + " parameters, more than the "
+            + ParameterLayout.MAX_FLOATS + " one Java float array holds: use fewer layers or a smaller width");
+      }
+    }
 
     positive(p, "data.batch_size", spec.getData().getBatchSize());
 
@@ -190,8 +266,8 @@ public final class JobSpecs {
     if (c.getKeepLast() < 0) p.add("checkpoint.keep_last=" + c.getKeepLast() + " must be >= 0 (0 keeps all)");
 
     ClusterSpec k = spec.getCluster();
-    positive(p, "cluster.workers", k.getWorkers());
-    positive(p, "cluster.threads", k.getThreads());
+    atMost(p, "cluster.workers", k.getWorkers(), MAX_WORKERS, "workers in one ring");
+    atMost(p, "cluster.threads", k.getThreads(), MAX_THREADS, "compute threads per worker; more than cores only slows");
     if (!BACKENDS.contains(k.getBackend())) {
       p.add("cluster.backend=\"" + k.getBackend() + "\" is not one of " + BACKENDS);
     }
@@ -218,6 +294,10 @@ public final class JobSpecs {
 
   private static void positive(List<String> p, String field, long value) {
     if (value <= 0) p.add(field + "=" + value + " must be > 0");
+  }
+
+  private static void atMost(List<String> p, String field, long value, long max, String what) {
+    if (value <= 0 || value > max) p.add(field + "=" + value + " is outside 1.." + max + " (" + what + ")");
   }
 
   private static void unitInterval(List<String> p, String field, double value) {

@@ -91,7 +91,7 @@ public final class BpeTrainer {
   }
 
   /** Counts pre-tokens of {@code b[from, to)}, one chunk per available core. */
-  private static PieceCounter count(byte[] b, int from, int to) {
+  static PieceCounter count(byte[] b, int from, int to) {
     int parts = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(),
         (to - from) / (1 << 20)));
     int[] cuts = new int[parts + 1];
@@ -113,7 +113,7 @@ public final class BpeTrainer {
     return counters[0];
   }
 
-  private static ByteLevelBpe merge(PieceCounter pieces, int vocabSize) {
+  static ByteLevelBpe merge(PieceCounter pieces, int vocabSize) {
     return new Merger(pieces).run(vocabSize - MIN_VOCAB);
   }
 

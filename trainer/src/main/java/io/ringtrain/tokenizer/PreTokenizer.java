@@ -129,6 +129,16 @@ public final class PreTokenizer {
     return -1;
   }
 
+  /** The first safe cut in {@code (from, to)} found scanning forward from {@code from}, or -1 if none. */
+  static int firstSafeCut(byte[] b, int from, int to) {
+    for (int p = Math.max(from, 1) + 1; p < to - 1; p++) {
+      if (isSafeCut(b, p)) {
+        return p;
+      }
+    }
+    return -1;
+  }
+
   private static boolean isVisibleAscii(int c) {
     return c > ' ' && c < 0x7f;
   }

@@ -99,6 +99,28 @@ class TokenShardTest {
   }
 
   @Test
+  void llmcShardWithDamagedMagicIsNamedNotReadAsNanoGpt() throws IOException {
+    write("m.bin", randomTokens(1000, 4));
+    try (FileChannel c = FileChannel.open(dir.resolve("m.bin"), StandardOpenOption.WRITE)) {
+      c.write(ByteBuffer.allocate(4), 0); // magic overwritten; version and count intact
+    }
+    MalformedShardException e = assertThrows(MalformedShardException.class,
+        () -> TokenShard.open(fs, new Path(dir.resolve("m.bin").toString())));
+    assertTrue(e.getMessage().contains("damaged magic") && e.getMessage().contains("1000 tokens"), e.getMessage());
+  }
+
+  @Test
+  void llmcShardCutInsideItsHeaderIsNamedAsTruncated() throws IOException {
+    write("h.bin", randomTokens(1000, 5));
+    try (FileChannel c = FileChannel.open(dir.resolve("h.bin"), StandardOpenOption.WRITE)) {
+      c.truncate(600);
+    }
+    MalformedShardException e = assertThrows(MalformedShardException.class,
+        () -> TokenShard.open(fs, new Path(dir.resolve("h.bin").toString())));
+    assertTrue(e.getMessage().contains("cut inside its 1024-byte header"), e.getMessage());
+  }
+
+  @Test
   void oddLengthFileIsNotAShard() throws IOException {
     Files.write(dir.resolve("odd.bin"), new byte[] {1, 2, 3});
     MalformedShardException e = assertThrows(MalformedShardException.class,

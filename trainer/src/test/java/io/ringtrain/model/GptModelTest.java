@@ -278,4 +278,14 @@ class GptModelTest {
     }
     return Math.sqrt(s / t.size());
   }
+
+  @Test
+  void activationEstimateIsTheArenaTheModelAllocates() {
+    for (GptConfig c : new GptConfig[] {TINY, GptConfig.of(3, 4, 32, 16, 300, 128)}) {
+      GptModel model = new GptModel(c, backend);
+      int[] tokens = new int[B * c.blockSize()];
+      model.forward(tokens, tokens, B, c.blockSize());
+      assertEquals(model.workArena().length, GptModel.activationFloats(c, B, c.blockSize()), c.toString());
+    }
+  }
 }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.ModelSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,5 +72,42 @@ class JobSpecsTest {
   void jsonRoundTrip() {
     JobSpec spec = JobSpecs.resolve(JobSpec.getDefaultInstance(), "test");
     assertEquals(spec, JobSpecs.parse(JobSpecs.toJson(spec), true, "roundtrip"));
+  }
+
+  @Test
+  void modelsTooLargeForOneArrayAreNamedWithoutOverflow() {
+    JobSpec wide = JobSpecs.parse("model { n_layer: 1 n_head: 2 n_embd: 2000000000 }", false, "inline");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(wide, "inline"));
+    assertEquals(1, e.problems().size(), e.getMessage());
+    assertTrue(e.problems().get(0).startsWith("model.n_layer=1 with model.n_embd=2000000000 makes over 9.2e18 parameters"),
+        e.getMessage());
+    JobSpec deep = JobSpecs.parse("model { n_layer: 100000 }", false, "inline");
+    e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(deep, "inline"));
+    long params = 100_000L * (12 * 128 * 128 + 13 * 128) + 2 * 128 + (4096 + 128) * 128; // default width, vocab, context
+    assertTrue(e.getMessage().contains(params + " parameters, more than the 2147483631"), e.getMessage());
+  }
+
+  @Test
+  void threadsAndWorkersHaveAnUpperBound() {
+    JobSpec spec = JobSpecs.parse("cluster { threads: 100000 workers: 5000 }", false, "inline");
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(spec, "inline"));
+    String all = String.join("\n", e.problems());
+    assertTrue(all.contains("cluster.threads=100000 is outside 1..1024"), all);
+    assertTrue(all.contains("cluster.workers=5000 is outside 1..1024"), all);
+  }
+
+  @Test
+  void jsonTypeErrorsAreAllNamedByField() {
+    InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.parse(
+        "{\"model\": {\"n_head\": 2.5, \"nEmbd\": \"wide\", \"depth\": 3}, \"optimizer\": {\"lr\": true},"
+            + " \"data\": 7}", true, "job.json"));
+    assertEquals(List.of(
+        "model.n_head=2.5 must be a whole number (int32)",
+        "model.nEmbd=\"wide\" must be a whole number (int32)",
+        "model.depth is not a field of ModelSpec (its fields: " + ModelSpec.getDescriptor().getFields().stream()
+            .map(f -> f.getName()).toList() + ")",
+        "optimizer.lr=true must be a number",
+        "data=7 must be an object"), e.problems());
+    assertTrue(e.getMessage().contains("job.json"), e.getMessage());
   }
 }

@@ -12,20 +12,25 @@ import java.util.concurrent.CompletionException;
 /** The trainer's {@link Collective} over the Netty ring: each tag is a ring bucket. */
 final class RingCollective implements Collective {
   private final RingPeer peer;
+  private final int rank;
+  private final int world;
   private final List<CompletableFuture<Void>> pending = new ArrayList<>();
 
-  RingCollective(RingPeer peer) {
+  /** The ring of {@code rank} among {@code world}; it may still be connecting. */
+  RingCollective(RingPeer peer, int rank, int world) {
     this.peer = peer;
+    this.rank = rank;
+    this.world = world;
   }
 
   @Override
   public int rank() {
-    return peer.rank();
+    return rank;
   }
 
   @Override
   public int world() {
-    return peer.worldSize();
+    return world;
   }
 
   @Override

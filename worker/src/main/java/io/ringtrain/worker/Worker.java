@@ -87,8 +87,6 @@ public final class Worker {
         long due = ordered.get();
         return due <= step && ordered.compareAndSet(due, Long.MAX_VALUE);
       };
-      Peer next = a.getRing((a.getRank() + 1) % a.getWorldSize());
-      peer.connect(ringConfig, new InetSocketAddress(next.getHost(), next.getPort())).join();
       Configuration conf = FileSystems.configuration();
       Path runDir = new Path(spec.getOut());
       FileSystem fs = runDir.getFileSystem(conf);
@@ -104,7 +102,12 @@ public final class Worker {
       double restoreMs = (System.nanoTime() - r0) / 1e6;
       try (TrainingData data = TrainingData.open(spec, conf);
            Backend backend = Backends.create(spec.getCluster(), System.err)) {
-        Trainer trainer = new Trainer(spec, backend, new RingCollective(peer), data.train(), data.val(), fs, runDir, from);
+        Trainer trainer = new Trainer(spec, backend, new RingCollective(peer, a.getRank(), a.getWorldSize()),
+            data.train(), data.val(), fs, runDir, from);
+        // The ring last: connecting waits for the neighbours, so the slow start (restore, data, kernels)
+        // is behind every rank before the first all-reduce, whose stall watchdog would count it.
+        Peer next = a.getRing((a.getRank() + 1) % a.getWorldSize());
+        peer.connect(ringConfig, new InetSocketAddress(next.getHost(), next.getPort())).join();
         trainer.run(new Reports(client, a.getRank(), restoreMs), requests);
       }
       client.finished();

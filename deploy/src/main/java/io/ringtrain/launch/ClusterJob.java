@@ -1,0 +1,64 @@
+package io.ringtrain.launch;
+
+import io.ringtrain.coordinator.Coordinator;
+import io.ringtrain.coordinator.Hmac;
+import io.ringtrain.coordinator.JobListener;
+import io.ringtrain.coordinator.JobOutcome;
+import io.ringtrain.coordinator.RestorePoints;
+import io.ringtrain.proto.JobSpec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * A distributed job from its launcher's side, whatever places the workers: this JVM hosts the
+ * coordinator, the launcher starts generation 0, and whenever the coordinator ends a generation the
+ * launcher stops what is left of it, waits out the back-off and starts the next one, which
+ * restores what {@code restorePoints} chooses. Returns the job's outcome.
+ */
+public final class ClusterJob {
+  private ClusterJob() {}
+
+  /** What the loop waits for: the job's end, or a generation to replace. */
+  private record Restart(int failedGeneration, long backoffMs) {}
+
+  public static JobOutcome run(JobSpec spec, RestorePoints restorePoints, JobListener reporting, WorkerLauncher workers,
+      PrintStream out) throws IOException, InterruptedException {
+    String jobId = spec.getName() + "-" + Long.toHexString(System.nanoTime());
+    String secret = spec.getCluster().getSecret().isEmpty() ? Hmac.newSecret() : spec.getCluster().getSecret();
+    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    JobListener loop = new JobListener() {
+      @Override
+      public void onGenerationFailed(int generation, String cause, long backoffMs) {
+        events.add(new Restart(generation, backoffMs));
+      }
+
+      @Override
+      public void onEnd(JobOutcome outcome) {
+        events.add(outcome);
+      }
+    };
+    JobOutcome outcome = null;
+    try (Coordinator coordinator = new Coordinator(spec, jobId, secret, spec.getCluster().getCoordinatorHost(),
+        spec.getCluster().getCoordinatorPort(), 120_000, restorePoints, JobListener.inOrder(reporting, loop))) {
+      out.println("coordinator on " + spec.getCluster().getCoordinatorHost() + ":" + coordinator.port() + ", starting "
+          + spec.getCluster().getWorkers() + " workers (" + spec.getCluster().getThreads() + " threads each)");
+      workers.launch(0, coordinator, jobId, secret);
+      while (outcome == null) {
+        Object event = events.take();
+        if (event instanceof JobOutcome o) {
+          outcome = o;
+        } else {
+          Restart r = (Restart) event;
+          workers.stopGeneration();
+          Thread.sleep(r.backoffMs());
+          workers.launch(r.failedGeneration() + 1, coordinator, jobId, secret);
+        }
+      }
+      return outcome;
+    } finally {
+      workers.close(outcome != null && outcome.ok());
+    }
+  }
+}
