@@ -4,10 +4,13 @@ import io.ringtrain.data.FileSystems;
 import io.ringtrain.export.SafetensorsExport;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.tokenizer.ByteLevelBpe;
+import io.ringtrain.tokenizer.HuggingFaceTokenizerJson;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,7 +21,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Write a checkpoint's weights as model.safetensors with Hugging Face GPT-2 tensor names, and config.json,",
-      "so that transformers.GPT2LMHeadModel.from_pretrained(<output>) loads it. Vocabulary padding is dropped."
+      "so that transformers.GPT2LMHeadModel.from_pretrained(<output>) loads it. Vocabulary padding is dropped.",
+      "The job's tokenizer is written as Hugging Face's tokenizer.json (with tokenizer_config.json), which",
+      "AutoTokenizer.from_pretrained(<output>) loads."
     })
 public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "Checkpoint or run directory.")
@@ -48,9 +53,7 @@ public final class ExportCommand implements Callable<Integer> {
         if (!tok.isEmpty() && new Path(tok).getFileSystem(conf).exists(new Path(tok))) {
           ByteLevelBpe bpe = SampleCommand.loadTokenizer(tok);
           eot = bpe.endOfText();
-          try (OutputStream o = fs.create(new Path(out, "tokenizer.json"), true)) {
-            o.write(bpe.toJson().getBytes(StandardCharsets.UTF_8));
-          }
+          writeTokenizer(fs, out, bpe, cfg.blockSize());
         }
         try (OutputStream o = fs.create(new Path(out, "model.safetensors"), true)) {
           SafetensorsExport.write(cfg, m.model().params(), o);
@@ -62,5 +65,25 @@ public final class ExportCommand implements Callable<Integer> {
       System.out.println("wrote " + new Path(out, "model.safetensors") + " and config.json");
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * tokenizer.json in Hugging Face's format and transformers' tokenizer_config.json; a tokenizer
+   * that format cannot express exactly is left out, with the reason, and the model still exported.
+   */
+  private static void writeTokenizer(FileSystem fs, Path out, ByteLevelBpe bpe, int context) throws IOException {
+    String json;
+    try {
+      json = HuggingFaceTokenizerJson.write(bpe);
+    } catch (IllegalArgumentException e) {
+      System.err.println("export: no tokenizer.json written: " + e.getMessage());
+      return;
+    }
+    try (OutputStream o = fs.create(new Path(out, "tokenizer.json"), true)) {
+      o.write(json.getBytes(StandardCharsets.UTF_8));
+    }
+    try (OutputStream o = fs.create(new Path(out, "tokenizer_config.json"), true)) {
+      o.write(HuggingFaceTokenizerJson.tokenizerConfig(context).getBytes(StandardCharsets.UTF_8));
+    }
   }
 }

@@ -2,8 +2,11 @@ package io.ringtrain.cli;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.ringtrain.export.PretrainedWeights;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.spec.JobSpecs;
+import io.ringtrain.train.Trainer;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
@@ -35,6 +38,10 @@ public final class JobSpecOptions {
 
   @Option(names = "--out", paramLabel = "DIR", description = "Run directory (spec.json, metrics.jsonl, checkpoints/).")
   String out;
+
+  @Option(names = "--init-from", paramLabel = "DIR_OR_FILE",
+      description = "init_from: start from pretrained weights, a Hugging Face GPT-2 folder (model.safetensors and config.json) or an llm.c checkpoint (gpt2_124M.bin); model flags left out take its shape.")
+  String initFrom;
 
   @Option(names = "--layers", description = "model.n_layer") Integer layers;
   @Option(names = "--heads", description = "model.n_head") Integer heads;
@@ -114,7 +121,21 @@ public final class JobSpecOptions {
     if (failureTimeoutMs != null) b.getClusterBuilder().setFailureTimeoutMs(failureTimeoutMs);
     if (maxRestarts != null) b.getClusterBuilder().setMaxRestarts(maxRestarts);
     if (workers != null) b.getClusterBuilder().setWorkers(workers);
-    return JobSpecs.resolve(b.build(), specFile == null ? "(from flags)" : specFile.toString());
+    if (initFrom != null) b.setInitFrom(initFrom);
+    PretrainedWeights pretrained = b.hasInitFrom() ? PretrainedWeights.open(b.getInitFrom()) : null;
+    if (pretrained != null) takeShape(m, pretrained.shape());
+    JobSpec spec = JobSpecs.resolve(b.build(), specFile == null ? "(from flags)" : specFile.toString());
+    if (pretrained != null) pretrained.checkFits(Trainer.config(spec.getModel())); // before anything is written
+    return spec;
+  }
+
+  /** The model fields that neither the spec nor a flag set come from the pretrained checkpoint. */
+  private static void takeShape(ModelSpec.Builder m, PretrainedWeights.Shape s) {
+    if (!m.hasNLayer()) m.setNLayer(s.nLayer());
+    if (!m.hasNHead()) m.setNHead(s.nHead());
+    if (!m.hasNEmbd()) m.setNEmbd(s.nEmbd());
+    if (!m.hasBlockSize()) m.setBlockSize(s.positions());
+    if (!m.hasVocabSize()) m.setVocabSize(s.vocabSize());
   }
 
   /** A tokenized dataset directory supplies shards, tokenizer and vocabulary; anything else is shards. */

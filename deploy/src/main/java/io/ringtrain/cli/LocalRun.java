@@ -10,6 +10,7 @@ import io.ringtrain.launch.LocalCluster;
 import io.ringtrain.launch.ReportingListener;
 import io.ringtrain.launch.WorkerLauncher;
 import io.ringtrain.metrics.MetricsLog;
+import io.ringtrain.metrics.TensorBoardEvents;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.RestorePoint;
@@ -63,8 +64,10 @@ final class LocalRun {
       write(fs, new Path(runDir, PLAN_FILE), plan.checkpoints().toJson());
     }
     out.println(plan.describe());
-    try (MetricsLog metrics = MetricsLog.open(fs, runDir, resumeFrom == null ? -1 : resumeFrom.manifest().getStep())) {
-      RunReporter reporter = new RunReporter(out, metrics, TrainingPlan.flopsPerToken(spec.getModel()),
+    long keepThroughStep = resumeFrom == null ? -1 : resumeFrom.manifest().getStep();
+    try (MetricsLog metrics = MetricsLog.open(fs, runDir, keepThroughStep);
+         TensorBoardEvents tensorboard = TensorBoardEvents.open(fs, runDir, keepThroughStep)) {
+      RunReporter reporter = new RunReporter(out, metrics, tensorboard, TrainingPlan.flopsPerToken(spec.getModel()),
           spec.getSchedule().getLogInterval());
       if (launcher != null) {
         JobSpec job = spec;

@@ -1,12 +1,16 @@
 package io.ringtrain.cli;
 
+import com.google.gson.GsonBuilder;
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
@@ -46,6 +50,10 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Mixin BackendOptions backendOptions;
 
+  @Option(names = "--json", description = "Print one JSON object instead of the text as it comes: the prompt's ids"
+      + " (<|endoftext|> first), the generated ids and their text.")
+  boolean json;
+
   @Override
   public Integer call() throws Exception {
     if (!(temperature >= 0 && temperature < Double.POSITIVE_INFINITY)) {
@@ -61,7 +69,8 @@ public final class SampleCommand implements Callable<Integer> {
       ids[0] = bpe.endOfText();
       System.arraycopy(promptIds, 0, ids, 1, promptIds.length);
       int n = 1 + promptIds.length;
-      PrintStream out = System.out;
+      // With --json nothing streams: the object is the whole output.
+      PrintStream out = json ? new PrintStream(OutputStream.nullOutputStream()) : System.out;
       out.print(prompt);
       SplittableRandom rng = new SplittableRandom(seed);
       GptModel model = m.model();
@@ -78,6 +87,14 @@ public final class SampleCommand implements Callable<Integer> {
         out.flush();
       }
       out.println();
+      if (json) {
+        int[] generated = Arrays.copyOfRange(ids, 1 + promptIds.length, n);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("prompt_ids", Arrays.copyOf(ids, 1 + promptIds.length));
+        o.put("ids", generated);
+        o.put("text", bpe.decodeString(generated));
+        System.out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(o));
+      }
     }
     return ExitCodes.OK;
   }

@@ -4,6 +4,7 @@ import io.ringtrain.checkpoint.CheckpointWriter;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.data.DataLoader;
 import io.ringtrain.data.ShardSet;
+import io.ringtrain.export.PretrainedWeights;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.model.GptModel;
@@ -72,6 +73,8 @@ public final class Trainer {
     ModelSpec m = spec.getModel();
     this.model = new GptModel(config(m), backend);
     model.initialize(new Rng(spec.getSeed()));
+    // init_from: pretrained weights replace the initialisation (a resumed run has its own).
+    if (resumeFrom == null && spec.hasInitFrom()) PretrainedWeights.open(spec.getInitFrom()).loadInto(model);
     OptimizerSpec o = spec.getOptimizer();
     this.adamw = new AdamW(model.layout(), (float) o.getBeta1(), (float) o.getBeta2(), (float) o.getEps(),
         (float) o.getWeightDecay());
@@ -129,6 +132,8 @@ public final class Trainer {
    */
   public void run(TrainingListener listener, CheckpointRequests requests) throws IOException {
     int evalEvery = spec.getSchedule().getEvalInterval();
+    // A run from pretrained weights is scored before it trains, so its curve starts where they stand.
+    if (step == 0 && spec.hasInitFrom() && eval != null && evalEvery > 0) listener.onEval(0, 0, validationLoss());
     CompletableFuture<CheckpointWriter.Committed> lastSave = CompletableFuture.completedFuture(null);
     try {
       while (step < plan.steps()) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.metrics.MetricsLog;
+import io.ringtrain.metrics.TensorBoardEvents;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -54,8 +55,10 @@ class RunReporterTest {
   private static List<String> progressLines(Path dir, Steps steps) throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     FileSystem fs = FileSystem.get(dir.toUri(), FileSystems.configuration());
-    try (MetricsLog metrics = MetricsLog.open(fs, new org.apache.hadoop.fs.Path(dir.toUri()), -1)) {
-      steps.report(new RunReporter(new PrintStream(printed, true, StandardCharsets.UTF_8), metrics,
+    org.apache.hadoop.fs.Path runDir = new org.apache.hadoop.fs.Path(dir.toUri());
+    try (MetricsLog metrics = MetricsLog.open(fs, runDir, -1);
+         TensorBoardEvents tensorboard = TensorBoardEvents.open(fs, runDir, -1)) {
+      steps.report(new RunReporter(new PrintStream(printed, true, StandardCharsets.UTF_8), metrics, tensorboard,
           FLOPS_PER_TOKEN, 10));
     }
     return printed.toString(StandardCharsets.UTF_8).lines().map(l -> l.replaceAll("ETA .*", "ETA")).toList();
