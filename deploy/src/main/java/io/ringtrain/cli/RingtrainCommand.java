@@ -75,6 +75,25 @@ public final class RingtrainCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int code = commandLine().execute(args);
+    if (insideYarnApplicationMaster()) {
+      // The ApplicationMaster runs this main in a thread of its own and reports the application's
+      // final status when it returns; System.exit (even exit 0) would reach its shutdown hook
+      // first, which reports FAILED ("Shutdown hook called before final status was reported").
+      // A thrown exception is reported as FAILED with its message; the AM exits the JVM itself.
+      if (code != 0) throw new IllegalStateException("ringtrain " + (args.length == 0 ? "" : args[0] + " ")
+          + "exited with status " + code + " (its error is above in the driver's log)");
+      return;
+    }
+    System.exit(code);
+  }
+
+  /**
+   * True in YARN's cluster mode, where this main is the user class of Spark's ApplicationMaster:
+   * the AM sets these system properties before it starts the user class.
+   */
+  static boolean insideYarnApplicationMaster() {
+    return "cluster".equals(System.getProperty("spark.submit.deployMode"))
+        && System.getProperty("spark.yarn.app.id") != null;
   }
 }

@@ -1,9 +1,17 @@
 package io.ringtrain.launch.spark;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Collectors;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
 
@@ -55,6 +63,97 @@ public final class MiniYarn implements AutoCloseable {
   /** For HADOOP_CONF_DIR / YARN_CONF_DIR of a spark-submit. */
   public Path confDir() {
     return confDir;
+  }
+
+  /**
+   * Runs {@code spark-submit --master yarn --deploy-mode cluster} against this cluster, with
+   * {@code args} (--class, resources, the application jar and its arguments) after the settings
+   * every test needs: the test class path as local jars and class directories, no dynamic
+   * allocation, no UI, one application attempt. Waits for the client, which waits for the
+   * application's final status, and returns its exit code; its output goes to {@code log}.
+   *
+   * @throws AssertionError with the log's tail when it is still running after {@code timeoutSeconds}
+   */
+  public int submitInClusterMode(Path log, long timeoutSeconds, List<String> args)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // spark-submit's launcher puts HADOOP_CONF_DIR on the class path; Configuration reads it from there.
+        "-cp", confDir + File.pathSeparator + System.getProperty("java.class.path"),
+        "org.apache.spark.deploy.SparkSubmit",
+        "--master", "yarn", "--deploy-mode", "cluster",
+        "--conf", "spark.yarn.jars=" + localJars(),
+        "--conf", "spark.driver.extraClassPath=" + SparkHome.classDirectories(),
+        "--conf", "spark.executor.extraClassPath=" + SparkHome.classDirectories(),
+        "--conf", "spark.dynamicAllocation.enabled=false",
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.yarn.maxAppAttempts=1"));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("HADOOP_CONF_DIR", confDir.toString());
+    pb.environment().put("YARN_CONF_DIR", confDir.toString());
+    Process p = pb.start();
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("spark-submit still running after " + timeoutSeconds + " s:\n" + tail(log));
+    }
+    return p.exitValue();
+  }
+
+  /** Every jar of the test class path as a local: URI: on the (one) node already, nothing to upload. */
+  private static String localJars() {
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(p -> p.endsWith(".jar")).map(p -> "local:" + p).collect(Collectors.joining(","));
+  }
+
+  /** spark-submit needs a primary jar; the classes themselves come through extraClassPath. */
+  public static Path placeholderAppJar(Path dir) throws IOException {
+    Path jar = dir.resolve("placeholder-app.jar");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+      out.putNextEntry(new JarEntry("META-INF/ringtrain-placeholder"));
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  /**
+   * What the ApplicationMaster's container (attempt 1's first container: in cluster mode the
+   * driver) wrote to stdout and stderr, the last 60 lines of each, from the NodeManager's log
+   * folders: the spark-submit client only reports the application's state.
+   */
+  public String applicationMasterOutput() throws IOException {
+    StringBuilder out = new StringBuilder();
+    for (String dir : cluster.getNodeManager(0).getConfig().getTrimmedStrings(YarnConfiguration.NM_LOG_DIRS)) {
+      Path logDir = Path.of(dir);
+      if (!Files.isDirectory(logDir)) continue;
+      try (var containers = Files.find(logDir, 2, (p, a) -> p.getFileName().toString().endsWith("_01_000001"))) {
+        for (Path container : containers.sorted().toList()) {
+          for (String stream : List.of("stdout", "stderr")) {
+            out.append("--- ").append(container.getFileName()).append(' ').append(stream).append(":\n")
+                .append(tail(container.resolve(stream))).append('\n');
+          }
+        }
+      }
+    }
+    return out.length() == 0 ? "(no ApplicationMaster container logs)" : out.toString();
+  }
+
+  /**
+   * Each application's final status and diagnostics as the ResourceManager holds them: why YARN
+   * says it failed ("Shutdown hook called before final status was reported", "User class threw
+   * exception: ..."), which the spark-submit client logs only to its log4j file.
+   */
+  public String applicationReports() {
+    StringBuilder out = new StringBuilder();
+    cluster.getResourceManager().getRMContext().getRMApps().values().forEach(app -> out.append(app.getApplicationId())
+        .append(' ').append(app.getState()).append(' ').append(app.getFinalApplicationStatus()).append(": ")
+        .append(app.getDiagnostics()).append('\n'));
+    return out.length() == 0 ? "(no applications)" : out.toString();
+  }
+
+  /** The last 60 lines of {@code log}, for a failure message. */
+  public static String tail(Path log) throws IOException {
+    List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of("(no output)");
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
   }
 
   @Override
