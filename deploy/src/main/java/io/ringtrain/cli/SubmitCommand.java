@@ -41,19 +41,45 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Mixin JobSpecOptions job;
 
+  private static final String EXECUTOR_OPTIONS = "spark.executor.extraJavaOptions";
+
+  /**
+   * The spec with every path made absolute against this JVM's filesystem and directory: an
+   * executor runs in a directory of its own, where "runs/demo/data" names nothing.
+   */
+  static JobSpec qualified(JobSpec spec) throws java.io.IOException {
+    org.apache.hadoop.conf.Configuration conf = FileSystems.configuration();
+    JobSpec.Builder b = spec.toBuilder();
+    b.setOut(qualify(spec.getOut(), conf));
+    if (spec.hasInitFrom()) b.setInitFrom(qualify(spec.getInitFrom(), conf));
+    b.getDataBuilder().setTrain(qualify(spec.getData().getTrain(), conf))
+        .setVal(qualify(spec.getData().getVal(), conf)).setTokenizer(qualify(spec.getData().getTokenizer(), conf));
+    return b.build();
+  }
+
+  private static String qualify(String path, org.apache.hadoop.conf.Configuration conf) throws java.io.IOException {
+    if (path.isEmpty()) return path;
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+    return p.getFileSystem(conf).makeQualified(p).toString();
+  }
+
   @Override
   public Integer call() throws Exception {
     if (workers < 1) throw new IllegalArgumentException("--workers=" + workers + " must be > 0");
     job.workers = workers;
     JobSpec spec = job.resolve(FileSystems.configuration());
     SparkContexts.requireSpark("submit");
-    // Executors run the kernels too: they need the Vector API module, as bin/ringtrain's JVM has it.
-    sparkConf.putIfAbsent("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector -XX:+UseParallelGC");
+    // Executors run the kernels too: they need the Vector API module, as bin/ringtrain's JVM has it,
+    // unless spark-submit or --conf already chose their options.
+    if (!new org.apache.spark.SparkConf().contains(EXECUTOR_OPTIONS)) {
+      sparkConf.putIfAbsent(EXECUTOR_OPTIONS, "--add-modules jdk.incubator.vector -XX:+UseParallelGC");
+    }
     JavaSparkContext sc = SparkContexts.open(master.equals("spark") ? null : master, "ringtrain " + spec.getName(),
         sparkConf);
     try {
       String driverHost = sc.getConf().get("spark.driver.host");
-      spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setCoordinatorHost(driverHost)).build();
+      spec = qualified(spec).toBuilder().setCluster(spec.getCluster().toBuilder().setCoordinatorHost(driverHost))
+          .build();
       return LocalRun.run(spec, null, System.out,
           new SparkCluster(sc, workers, driverHost, Duration.ofSeconds(slotWaitSeconds)));
     } finally {

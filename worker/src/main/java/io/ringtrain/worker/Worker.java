@@ -23,6 +23,7 @@ import io.ringtrain.train.Trainer;
 import io.ringtrain.train.TrainingData;
 import io.ringtrain.train.TrainingDivergedException;
 import io.ringtrain.train.TrainingListener;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -123,12 +124,13 @@ public final class Worker {
   }
 
   /**
-   * A failure another generation would only repeat: the loss diverging, bad data, a bad checkpoint
-   * or configuration. Anything else (a peer lost, a filesystem hiccup) is worth a restart.
+   * A failure another generation would only repeat: the loss diverging, bad or missing data, a bad
+   * checkpoint or configuration. Anything else (a peer lost, a filesystem hiccup) is worth a restart.
    */
   static boolean retryable(Throwable e) {
     return !(e instanceof TrainingDivergedException || e instanceof MalformedShardException
-        || e instanceof CorruptCheckpointException || e instanceof IllegalArgumentException);
+        || e instanceof FileNotFoundException || e instanceof CorruptCheckpointException
+        || e instanceof IllegalArgumentException);
   }
 
   static String message(Throwable e) {
