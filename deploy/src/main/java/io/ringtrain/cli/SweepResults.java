@@ -3,6 +3,7 @@ package io.ringtrain.cli;
 import com.google.gson.JsonObject;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.metrics.MetricsLog;
+import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,11 +32,14 @@ final class SweepResults {
     org.apache.hadoop.fs.Path specFile = new org.apache.hadoop.fs.Path(dir, "spec.json");
     org.apache.hadoop.fs.Path metrics = new org.apache.hadoop.fs.Path(dir, MetricsLog.FILE);
     if (!fs.exists(specFile) || !fs.exists(metrics)) return OptionalDouble.empty();
-    String stored;
+    JobSpec stored;
     try (var in = fs.open(specFile)) {
-      stored = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      stored = JobSpecs.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), true, specFile.toString());
     }
-    if (!stored.equals(JobSpecs.toJson(JobSpecs.withoutSecret(run.spec())))) return OptionalDouble.empty();
+    // The run's own id is the one field a run adds to its planned spec.
+    if (!stored.toBuilder().clearRunId().build().equals(JobSpecs.withoutSecret(run.spec()))) {
+      return OptionalDouble.empty();
+    }
     Optional<org.apache.hadoop.fs.Path> last = Checkpoints.latest(fs, dir);
     if (last.isEmpty() || !last.get().getName().equals(Long.toString(run.plan().steps()))) {
       return OptionalDouble.empty();

@@ -110,6 +110,33 @@ class HdfsJobTest {
     }
   }
 
+  /**
+   * The cluster path end to end on HDFS: the corpus tokenized on Spark, then the job submitted
+   * through Spark with its shards and checkpoints on HDFS, ending exactly where `simulate` ends.
+   */
+  @Test
+  void submitThroughSparkWithCorpusShardsAndCheckpointsOnHdfs() throws Exception {
+    Cli.Result tok = Cli.run("tokenize", "--master", "local[2]", "--input", hdfs + "/corpus", "--output",
+        hdfs + "/data3", "--vocab-size", "300");
+    assertEquals(0, tok.code(), tok.all());
+    java.util.function.Function<String, java.util.List<String>> job = out -> java.util.List.of("--workers", "2",
+        "--data", hdfs + "/data3", "--out", hdfs + out, "--layers", "1", "--heads", "2", "--width", "32", "--context",
+        "32", "--batch", "2", "--steps", "20", "--threads", "1", "--eval-interval", "0");
+    java.util.List<String> simulate = new java.util.ArrayList<>(java.util.List.of("simulate"));
+    simulate.addAll(job.apply("/runs/sim3"));
+    Cli.Result sim = Cli.run(simulate.toArray(String[]::new));
+    assertEquals(0, sim.code(), sim.all());
+    java.util.List<String> submit = new java.util.ArrayList<>(java.util.List.of("submit", "--master", "local[2]"));
+    submit.addAll(job.apply("/runs/spark3"));
+    Cli.Result spark = Cli.run(submit.toArray(String[]::new));
+    assertEquals(0, spark.code(), spark.all());
+    FileSystem fs = cluster.getFileSystem();
+    for (String tensor : new String[] {"params", "adam_m", "adam_v"}) {
+      assertEquals(fs.getFileChecksum(new Path("/runs/sim3/checkpoints/20/" + tensor + ".f32")),
+          fs.getFileChecksum(new Path("/runs/spark3/checkpoints/20/" + tensor + ".f32")), tensor);
+    }
+  }
+
   @Test
   void unreachableFilesystemFailsFastWithExitCode3() {
     long start = System.nanoTime();

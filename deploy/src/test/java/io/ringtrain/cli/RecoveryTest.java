@@ -107,7 +107,7 @@ class RecoveryTest {
     signal("STOP", victim);
     Cli.Result r = run.get(300, TimeUnit.SECONDS);
     assertEquals(0, r.code(), r.all());
-    assertTrue(r.out().matches("(?s).*generation 0 failed: .*(presumed dead or stalled|sent nothing).*"), r.out());
+    assertTrue(r.out().matches("(?s).*generation 0 failed: .*(presumed dead or stalled|sent nothing|peer stalled).*"), r.out());
     assertSameRun(ref, out);
     assertTrue(victim.onExit().get(10, TimeUnit.SECONDS) != null, "the frozen worker was killed");
     assertNoWorkersLeft();
