@@ -9,7 +9,7 @@ REPEATS="${2:-3}"
 PORT=9820
 WORK="$(mktemp -d)"
 CP="$(cd "$ROOT" && mvn -q -o -pl deploy dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout)"
-(cd "$WORK" && java -cp "$CP" org.apache.hadoop.mapreduce.MiniHadoopClusterManager -nomr -format -nnport "$PORT" \
+(cd "$WORK" && exec java -cp "$CP" org.apache.hadoop.mapreduce.MiniHadoopClusterManager -nomr -format -nnport "$PORT" \
   -D dfs.replication=1 -D hadoop.tmp.dir="$WORK" >"$WORK/hdfs.log" 2>&1) &
 HDFS=$!
 trap 'kill $HDFS 2>/dev/null || true; wait $HDFS 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -2,7 +2,14 @@ package io.ringtrain.data;
 
 import io.ringtrain.proto.DataCursor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Yields (input, target) micro-batches for one rank of a data-parallel job.
@@ -13,6 +20,10 @@ import java.util.SplittableRandom;
  * B of them. So ranks never share data within a step, and N ranks with batch B see exactly the
  * windows that one rank with batch N·B sees, in the same order. The cursor (epoch, position) is
  * all the state there is: restoring it gives the same next batch.
+ *
+ * <p>Each rank reads only its own windows, and the next micro-batch's are read in the background
+ * while the current one trains (a positioned read per window is a network round trip on HDFS).
+ * Every read of a loader runs on its one reader thread, which ends after a few idle seconds.
  */
 public final class DataLoader {
   private final ShardSet shards;
@@ -24,9 +35,13 @@ public final class DataLoader {
   private final int windows;
   private final int stepsPerEpoch;
   private final int[] order;
-  private final int[] window;
+  private final ExecutorService reader;
   private long epoch = -1;
   private long position;
+  /** The windows of the micro-batch at (aheadEpoch, aheadPosition), being read; null when none. */
+  private CompletableFuture<int[]> ahead;
+  private long aheadEpoch;
+  private long aheadPosition;
 
   public DataLoader(ShardSet shards, int rank, int world, int batch, int seqLen, long seed) {
     if (world < 1 || rank < 0 || rank >= world) {
@@ -52,7 +67,12 @@ public final class DataLoader {
     this.windows = (int) count;
     this.stepsPerEpoch = (int) (count / ((long) world * batch));
     this.order = new int[windows];
-    this.window = new int[seqLen + 1];
+    ThreadPoolExecutor one = new ThreadPoolExecutor(0, 1, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+      Thread t = new Thread(r, "data-read-ahead");
+      t.setDaemon(true);
+      return t;
+    });
+    this.reader = one;
     restore(DataCursor.newBuilder().setEpoch(0).setPosition(0).setSeed(seed).build());
   }
 
@@ -67,14 +87,43 @@ public final class DataLoader {
       shuffle(epoch + 1);
       position = 0;
     }
-    long first = position * world * batch + (long) rank * batch;
+    CompletableFuture<int[]> read = ahead != null && aheadEpoch == epoch && aheadPosition == position ? ahead
+        : readAsync(position);
+    int[] tokens = join(read);
     for (int b = 0; b < batch; b++) {
-      long start = (long) order[(int) (first + b)] * seqLen;
-      shards.read(start, seqLen + 1, window, 0);
-      System.arraycopy(window, 0, inputs, b * seqLen, seqLen);
-      System.arraycopy(window, 1, targets, b * seqLen, seqLen);
+      System.arraycopy(tokens, b * (seqLen + 1), inputs, b * seqLen, seqLen);
+      System.arraycopy(tokens, b * (seqLen + 1) + 1, targets, b * seqLen, seqLen);
     }
     position++;
+    // The next micro-batch of this epoch, while this one trains (the next epoch's order is not drawn yet).
+    ahead = position < stepsPerEpoch ? readAsync(position) : null;
+    aheadEpoch = epoch;
+    aheadPosition = position;
+  }
+
+  /** This rank's B windows of T+1 tokens at {@code step} of the current epoch, read on the reader thread. */
+  private CompletableFuture<int[]> readAsync(long step) {
+    long first = step * world * batch + (long) rank * batch;
+    long[] starts = new long[batch];
+    for (int b = 0; b < batch; b++) starts[b] = (long) order[(int) (first + b)] * seqLen;
+    return CompletableFuture.supplyAsync(() -> {
+      int[] tokens = new int[batch * (seqLen + 1)];
+      try {
+        for (int b = 0; b < batch; b++) shards.read(starts[b], seqLen + 1, tokens, b * (seqLen + 1));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return tokens;
+    }, reader);
+  }
+
+  private static int[] join(CompletableFuture<int[]> read) throws IOException {
+    try {
+      return read.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof UncheckedIOException u) throw u.getCause();
+      throw e;
+    }
   }
 
   public DataCursor cursor() {
@@ -93,6 +142,7 @@ public final class DataLoader {
     }
     shuffle(cursor.getEpoch());
     position = cursor.getPosition();
+    ahead = null; // read for another cursor
   }
 
   private void shuffle(long newEpoch) {

@@ -103,8 +103,11 @@ public final class TokenShard implements Closeable {
     return tokens;
   }
 
-  /** Reads {@code count} tokens starting at token {@code offset} into {@code dst[dstOffset..]}. */
-  public void read(long offset, int count, int[] dst, int dstOffset) throws IOException {
+  /**
+   * Reads {@code count} tokens starting at token {@code offset} into {@code dst[dstOffset..]}.
+   * Safe from several threads (loaders of several ranks, each reading ahead, may share a shard).
+   */
+  public synchronized void read(long offset, int count, int[] dst, int dstOffset) throws IOException {
     if (offset < 0 || count < 0 || offset + count > tokens) {
       throw new EOFException(path + ": tokens [" + offset + ", " + (offset + count)
           + ") are outside the shard's " + tokens + " tokens");
