@@ -41,7 +41,7 @@ public final class ClusterJob {
     };
     JobOutcome outcome = null;
     try (Coordinator coordinator = new Coordinator(spec, jobId, secret, spec.getCluster().getCoordinatorHost(),
-        spec.getCluster().getCoordinatorPort(), 120_000, restorePoints, JobListener.inOrder(reporting, loop))) {
+        spec.getCluster().getCoordinatorPort(), workers.rendezvousTimeoutMs(), restorePoints, JobListener.inOrder(reporting, loop))) {
       out.println("coordinator on " + spec.getCluster().getCoordinatorHost() + ":" + coordinator.port() + ", starting "
           + spec.getCluster().getWorkers() + " workers (" + spec.getCluster().getThreads() + " threads each)");
       workers.launch(0, coordinator, jobId, secret);

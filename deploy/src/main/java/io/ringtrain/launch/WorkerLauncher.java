@@ -14,6 +14,11 @@ public interface WorkerLauncher {
    */
   void launch(int generation, Coordinator coordinator, String jobId, String secret) throws IOException;
 
+  /** How long the coordinator waits for a generation's workers to join: their start-up and placement. */
+  default long rendezvousTimeoutMs() {
+    return 120_000;
+  }
+
   /** Stops what is left of the current generation (its survivors were told to leave). */
   void stopGeneration();
 

@@ -46,6 +46,12 @@ public final class SparkCluster implements WorkerLauncher {
     });
   }
 
+  /** Longer than the wait for free task slots: a busy cluster must not time the coordinator out first. */
+  @Override
+  public long rendezvousTimeoutMs() {
+    return slotWait.toMillis() + 120_000;
+  }
+
   @Override
   public void stopGeneration() {
     workers.cancel(); // interrupts the tasks that are left
