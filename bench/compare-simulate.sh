@@ -14,13 +14,7 @@ trap 'rm -rf "$OUT"' EXIT
 MODEL=(--data "$DATA" --layers 6 --heads 6 --width 384 --context 256 --steps "$STEPS" --eval-interval 0
        --checkpoint-at 1 --log-interval 1000)
 rate() { # tokens/s between step WARMUP and the last step
-  /usr/bin/env python3 - "$1" "$WARMUP" <<'PY'
-import json, sys
-rs = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l]
-w = int(sys.argv[2])
-a, b = rs[w - 1], rs[-1]
-print("%.1f" % ((b["tokens"] - a["tokens"]) / ((b["unix_ms"] - a["unix_ms"]) / 1000)))
-PY
+  /usr/bin/env python3 "$ROOT/bench/run_rate.py" "$1" "$WARMUP"
 }
 RINGTRAIN_NO_BUILD=1 "$ROOT/bin/ringtrain" train "${MODEL[@]}" --batch 8 --threads 2 --out "$OUT/train" >/dev/null 2>&1
 RINGTRAIN_NO_BUILD=1 "$ROOT/bin/ringtrain" simulate --workers 2 "${MODEL[@]}" --batch 4 --threads 1 --out "$OUT/sim" >/dev/null 2>&1

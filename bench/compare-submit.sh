@@ -22,13 +22,7 @@ run() { # name, command...: prints "seconds-to-first-step tokens/s"
   local start; start=$(date +%s%3N)
   SPARK_HOME="$OUT/spark-home" SPARK_SCALA_VERSION=2.13 RINGTRAIN_NO_BUILD=1 "$ROOT/bin/ringtrain" "$@" \
     "${MODEL[@]}" --out "$OUT/$name" >"$OUT/$name.log" 2>&1 || { echo "$name failed:" >&2; tail "$OUT/$name.log" >&2; exit 1; }
-  /usr/bin/env python3 - "$OUT/$name/metrics.jsonl" "$WARMUP" "$start" <<'PY'
-import json, sys
-rs = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l]
-w, start = int(sys.argv[2]), int(sys.argv[3])
-a, b = rs[w - 1], rs[-1]
-print("%.1f %.1f" % ((rs[0]["unix_ms"] - start) / 1000, (b["tokens"] - a["tokens"]) / ((b["unix_ms"] - a["unix_ms"]) / 1000)))
-PY
+  /usr/bin/env python3 "$ROOT/bench/run_rate.py" "$OUT/$name/metrics.jsonl" "$WARMUP" "$start"
 }
 read -r s_first s_rate < <(run simulate simulate)
 read -r l_first l_rate < <(run local submit --master 'local[2]')

@@ -100,7 +100,6 @@ public final class Coordinator implements AutoCloseable {
     long pid;
     String ringHost;
     int ringPort;
-    boolean assigned;
     boolean finished;
 
     Member(Channel channel) {
@@ -336,7 +335,6 @@ public final class Coordinator implements AutoCloseable {
           .setGeneration(generation);
       restore.ifPresent(a::setRestore);
       all.add(a.build());
-      m.assigned = true;
       m.lastSeenMs = now; // heartbeats start with the assignment
       m.channel.writeAndFlush(ControlMessage.newBuilder().setAssignment(a).build());
     }

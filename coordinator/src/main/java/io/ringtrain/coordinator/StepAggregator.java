@@ -29,6 +29,8 @@ final class StepAggregator {
 
   record Pending() implements Outcome {}
 
+  private static final Pending PENDING = new Pending();
+
   record Complete(StepSummary summary, double maxRestoreMs) implements Outcome {}
 
   record Diverged(String reason) implements Outcome {}
@@ -39,7 +41,7 @@ final class StepAggregator {
 
   Outcome add(int rank, StepReport r) {
     Totals t = open.computeIfAbsent(r.getStep(), s -> new Totals());
-    if (t.ranks.get(rank)) return new Pending(); // a repeat counts once
+    if (t.ranks.get(rank)) return PENDING; // a repeat counts once
     if (t.first == null) {
       t.first = r;
       t.firstRank = rank;
@@ -53,7 +55,7 @@ final class StepAggregator {
     t.maxComputeMs = Math.max(t.maxComputeMs, r.getComputeMs());
     t.maxAllreduceMs = Math.max(t.maxAllreduceMs, r.getAllreduceMs());
     t.maxRestoreMs = Math.max(t.maxRestoreMs, r.getRestoreMs());
-    if (t.ranks.cardinality() < world) return new Pending();
+    if (t.ranks.cardinality() < world) return PENDING;
     open.remove(r.getStep());
     StepReport f = t.first;
     return new Complete(new StepSummary(r.getStep(), f.getTotalSteps(), t.loss / world, f.getLr(), f.getGradNorm(),

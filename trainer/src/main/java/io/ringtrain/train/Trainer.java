@@ -49,8 +49,6 @@ public final class Trainer {
   private final LrSchedule schedule;
   private final DataLoader loader;
   private final EvalBatches eval;
-  private final FileSystem fs;
-  private final Path runDir;
   private final int batch;
   private final int seqLen;
   private final int[] inputs;
@@ -68,8 +66,6 @@ public final class Trainer {
     this.spec = spec;
     this.plan = TrainingPlan.of(spec);
     this.collective = collective;
-    this.fs = fs;
-    this.runDir = runDir;
     ModelSpec m = spec.getModel();
     this.model = new GptModel(config(m), backend);
     model.initialize(new Rng(spec.getSeed()));
