@@ -302,9 +302,10 @@ public final class Coordinator implements AutoCloseable {
   private void restoreThenAssign() {
     phase = Phase.RESTORING;
     int g = generation;
+    long recorded = lastCompletedStep;
     CompletableFuture.supplyAsync(() -> {
       try {
-        return restorePoints.choose(g);
+        return restorePoints.choose(g, recorded);
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }

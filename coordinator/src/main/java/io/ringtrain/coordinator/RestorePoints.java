@@ -11,8 +11,13 @@ import java.util.Optional;
 @FunctionalInterface
 public interface RestorePoints {
   /** Every generation starts fresh: nothing is ever restored. */
-  RestorePoints NONE = generation -> Optional.empty();
+  RestorePoints NONE = (generation, recordedStep) -> Optional.empty();
 
-  /** The verified checkpoint {@code generation} restores, or empty for a fresh start. */
-  Optional<RestorePoint> choose(int generation) throws IOException;
+  /**
+   * The verified checkpoint {@code generation} restores, or empty for a fresh start. After a
+   * failure it must be at most {@code recordedStep}, the last step every rank reported: workers cut
+   * off from a paused coordinator may have checkpointed steps it never recorded, and restoring one
+   * of those would leave a gap in the run's metrics.
+   */
+  Optional<RestorePoint> choose(int generation, long recordedStep) throws IOException;
 }

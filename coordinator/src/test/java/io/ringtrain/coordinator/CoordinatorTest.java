@@ -333,7 +333,7 @@ class CoordinatorTest {
   @Test
   void aLostWorkerEndsTheGenerationAndTheNextOneRestoresWithTheSameRanks() throws Exception {
     Events rec = new Events();
-    RestorePoints restore = g -> g == 0 ? java.util.Optional.empty()
+    RestorePoints restore = (g, recorded) -> g == 0 ? java.util.Optional.empty()
         : java.util.Optional.of(io.ringtrain.proto.RestorePoint.newBuilder().setStep(10).setPath("ck/10").build());
     try (Coordinator c = new Coordinator(restartable(2, 1), "job", SECRET, "127.0.0.1", 0, 10_000, restore, rec)) {
       List<CoordinatorClient> first = joinAsRanks(2, c.port());

@@ -71,9 +71,9 @@ final class LocalRun {
           spec.getSchedule().getLogInterval());
       if (launcher != null) {
         JobSpec job = spec;
-        RestorePoints restore = generation -> generation == 0
+        RestorePoints restore = (generation, recordedStep) -> generation == 0
             ? Optional.ofNullable(resumeFrom).map(LocalRun::restorePoint)
-            : newestIntact(fs, runDir, job, out).map(LocalRun::restorePoint);
+            : newestIntact(fs, runDir, job, recordedStep, out).map(LocalRun::restorePoint);
         JobOutcome outcome = ClusterJob.run(spec, restore,
             new ReportingListener(reporter, out, spec.getCluster().getMaxRestarts()), launcher, out);
         if (!outcome.ok()) {
@@ -99,10 +99,11 @@ final class LocalRun {
     }
   }
 
-  /** The newest intact checkpoint of this run; each one passed over is named on {@code out}. */
-  static Optional<Checkpoints.Loaded> newestIntact(FileSystem fs, Path runDir, JobSpec run, PrintStream out)
-      throws IOException {
-    return Checkpoints.newestIntact(fs, runDir, run, why -> out.println("skipping damaged checkpoint: " + why));
+  /** The newest intact checkpoint of this run up to a step; each one passed over is named on {@code out}. */
+  static Optional<Checkpoints.Loaded> newestIntact(FileSystem fs, Path runDir, JobSpec run, long atMostStep,
+      PrintStream out) throws IOException {
+    return Checkpoints.newestIntact(fs, runDir, run, atMostStep,
+        why -> out.println("skipping damaged checkpoint: " + why));
   }
 
   private static RestorePoint restorePoint(Checkpoints.Loaded c) {

@@ -41,7 +41,7 @@ public final class ResumeCommand implements Callable<Integer> {
     if (Checkpoints.numbered(fs, run).isEmpty()) throw noCheckpoint(run);
     JobSpec spec = runSpec(fs, run).toBuilder().setOut(runDir).build();
     // Chosen once, verified, and handed to every worker.
-    Checkpoints.Loaded ckpt = LocalRun.newestIntact(fs, run, spec, System.out).orElseThrow(() -> noCheckpoint(run));
+    Checkpoints.Loaded ckpt = LocalRun.newestIntact(fs, run, spec, Long.MAX_VALUE, System.out).orElseThrow(() -> noCheckpoint(run));
     System.out.println("resuming from " + ckpt.dir() + " (step " + ckpt.manifest().getStep() + ")");
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
     spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();

@@ -117,7 +117,13 @@ public final class Checkpoints {
    */
   public static Optional<Loaded> newestIntact(FileSystem fs, Path runDir, JobSpec run, Consumer<String> skipped)
       throws IOException {
-    List<Path> all = numbered(fs, runDir);
+    return newestIntact(fs, runDir, run, Long.MAX_VALUE, skipped);
+  }
+
+  /** As {@link #newestIntact(FileSystem, Path, JobSpec, Consumer)}, of the steps up to {@code atMostStep}. */
+  public static Optional<Loaded> newestIntact(FileSystem fs, Path runDir, JobSpec run, long atMostStep,
+      Consumer<String> skipped) throws IOException {
+    List<Path> all = numbered(fs, runDir).stream().filter(p -> Long.parseLong(p.getName()) <= atMostStep).toList();
     for (int i = all.size() - 1; i >= 0; i--) {
       try {
         return Optional.of(loadFor(fs, all.get(i), run));
