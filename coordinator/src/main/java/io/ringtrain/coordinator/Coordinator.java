@@ -44,18 +44,24 @@ import java.util.logging.Logger;
  * reports, checkpoint orders, and restarts.
  *
  * <p>A job lives through generations. Each one is a full set of {@code world} workers that join,
- * asking for their stable rank, restore the same checkpoint and train. When a worker of the
- * current generation dies, stalls or gives up, the generation ends: every survivor is told to
- * leave at once, the launcher is asked for replacements, and the next generation restores the
- * newest intact checkpoint, up to {@code cluster.max_restarts} times with a doubling back-off.
+ * asking for their stable rank, restore the same state and train. When a worker of the current
+ * generation dies, stalls or gives up, the generation ends: every survivor is told to leave its
+ * step at once, up to {@code cluster.max_restarts} times with a doubling back-off. Survivors that
+ * rejoin come back holding the state of the last step they completed; the launcher is asked only
+ * for the ranks that did not come back. The next generation restores the most advanced state a
+ * survivor holds (peer recovery: the others receive it from that survivor), or, when no survivor
+ * holds one the coordinator can account for, the newest intact checkpoint.
  *
  * <p>Everything runs on one event-loop thread (connections, messages and the heartbeat tick), so
  * the job's state needs no locks; the listener and the restore-point choice, which may block on a
  * filesystem, run on threads of their own.
  */
 public final class Coordinator implements AutoCloseable {
-  public static final int PROTOCOL_VERSION = 2;
+  public static final int PROTOCOL_VERSION = 3;
   private static final Logger LOG = Logger.getLogger(Coordinator.class.getName());
+
+  /** The exit code of a worker whose generation ended without it, the job going on (EX_TEMPFAIL). */
+  public static final int GENERATION_ENDED = 75;
 
   private enum Phase { RENDEZVOUS, RESTORING, RUNNING, ENDED }
 
@@ -82,6 +88,7 @@ public final class Coordinator implements AutoCloseable {
   private int generation;
   private Member[] slots;
   private StepAggregator steps;
+  private StepAggregator failedSteps; // the last failed generation's, for what its survivors sent late
   private long generationStartMs = System.currentTimeMillis();
   private long lastCompletedStep;
   private long restoredStep;
@@ -90,6 +97,12 @@ public final class Coordinator implements AutoCloseable {
   private long pausedAtMs = Long.MIN_VALUE / 2;
   private Recovery pendingRecovery;
   private final SafetyCheckpoints safety;
+  // After a failure: the survivors expected back on their own (rank to pid), the back-off's end,
+  // how long they are waited for, and the ranks the launcher was asked to start.
+  private final Map<Integer, Long> rejoining = new HashMap<>();
+  private long replacementsDueMs;
+  private long rejoinDeadlineMs;
+  private final java.util.Set<Integer> replaced = new java.util.HashSet<>();
 
   private static final class Member {
     final Channel channel;
@@ -101,6 +114,10 @@ public final class Coordinator implements AutoCloseable {
     String ringHost;
     int ringPort;
     boolean finished;
+    boolean rejoins;
+    int statePort;
+    long heldStep = -1;
+    long heldDigest;
 
     Member(Channel channel) {
       this.channel = channel;
@@ -178,17 +195,34 @@ public final class Coordinator implements AutoCloseable {
   }
 
   /**
-   * The launcher saw a worker it started for {@code generation} end: it is lost if that generation
-   * is current and the worker had not finished. {@code badInput}: it exited saying its arguments or
-   * the job were wrong, which another attempt would only repeat.
+   * The launcher saw the workers it started for {@code generation} end (a Spark stage): they are
+   * lost if that generation is current. {@code badInput}: they said their arguments or the job were
+   * wrong, which another attempt would only repeat.
    */
   public void workerExited(int generation, String description, boolean badInput) {
+    workerExited(generation, -1, -1, description, badInput);
+  }
+
+  /**
+   * The launcher saw worker process {@code pid}, started for {@code rank} of {@code generation},
+   * end. It is lost if it is the current generation's worker of that rank, or a survivor on its way
+   * back, or a worker started for the current generation that never joined it; a process of an
+   * older generation that was already replaced is not.
+   */
+  public void workerExited(int generation, long pid, int rank, String description, boolean badInput) {
     loop.execute(() -> {
-      if (generation != this.generation || phase == Phase.ENDED) return;
+      if (phase == Phase.ENDED) return;
+      boolean current = rank >= 0 && slots[rank] != null && slots[rank].pid == pid;
+      if (!current && rank >= 0 && rejoining.remove(rank, pid)) {
+        askForReplacements(); // it will not come back: the launcher need not wait for it
+        return;
+      }
+      boolean neverJoined = generation == this.generation && (rank < 0 || slots[rank] == null);
+      if (!current && !neverJoined) return;
       if (badInput) {
         end(2, description);
       } else {
-        failGeneration(description);
+        failGeneration(description, rank);
       }
     });
   }
@@ -216,9 +250,16 @@ public final class Coordinator implements AutoCloseable {
         }
         return;
       }
-      if (m.generation != generation || phase == Phase.ENDED) return; // a leftover of an ended generation
+      if (m.generation != generation || phase == Phase.ENDED) {
+        // Until the next generation's restore point is set, what they still send may count.
+        if (m.generation == generation - 1 && (phase == Phase.RENDEZVOUS || phase == Phase.RESTORING)) late(m, msg);
+        return;
+      }
       switch (msg.getBodyCase()) {
         case STEP_REPORT -> report(m, msg.getStepReport());
+        case STEP_LOSS -> {
+          if (phase == Phase.RUNNING) steps.lossKnown(m.rank, msg.getStepLoss().getStep(), msg.getStepLoss().getLoss());
+        }
         case FINISHED -> finished(m);
         case EVAL_REPORT -> {
           if (m.rank == 0) notifyListener(() -> listener.onEval(msg.getEvalReport()));
@@ -227,7 +268,7 @@ public final class Coordinator implements AutoCloseable {
         case FAILED -> {
           String why = m.describe() + ": " + msg.getFailed().getReason();
           if (msg.getFailed().getRetryable()) {
-            failGeneration(why);
+            failGeneration(why, -1); // it says why, so it is alive, and comes back if it rejoins
           } else {
             end(1, why);
           }
@@ -242,11 +283,11 @@ public final class Coordinator implements AutoCloseable {
       Member m = members.remove(ctx.channel());
       if (m == null || !m.joined() || m.generation != generation || m.finished) return;
       if (phase == Phase.RUNNING) {
-        failGeneration(m.describe() + " disconnected before finishing (process died or was killed?)");
+        failGeneration(m.describe() + " disconnected before finishing (process died or was killed?)", m.rank);
       } else if (phase == Phase.RENDEZVOUS) {
         slots[m.rank] = null; // it may join again
       } else if (phase == Phase.RESTORING) {
-        failGeneration(m.describe() + " disconnected during the rendezvous");
+        failGeneration(m.describe() + " disconnected during the rendezvous", m.rank);
       }
     }
 
@@ -277,6 +318,11 @@ public final class Coordinator implements AutoCloseable {
     } else if (j.hasRequestedRank() && slots[j.getRequestedRank()] != null) {
       refuse(m, "rank " + j.getRequestedRank() + " of generation " + generation + " is already taken by "
           + slots[j.getRequestedRank()].describe());
+    } else if (j.hasHeld() && j.hasRequestedRank() && replaced.contains(j.getRequestedRank())) {
+      // Too late: the launcher is starting a replacement for this rank. Not bad input: the job goes on.
+      m.channel.writeAndFlush(ControlMessage.newBuilder().setStop(Stop.newBuilder().setExitCode(GENERATION_ENDED)
+          .setReason("came back after rank " + j.getRequestedRank() + " of generation " + generation
+              + " was given to a replacement")).build()).addListener(ChannelFutureListener.CLOSE);
     } else {
       ControlPipeline.authenticated(m.channel);
       int rank = j.hasRequestedRank() ? j.getRequestedRank() : firstFreeSlot();
@@ -286,8 +332,18 @@ public final class Coordinator implements AutoCloseable {
       m.ringHost = j.getRingHost().isEmpty()
           ? ((InetSocketAddress) m.channel.remoteAddress()).getAddress().getHostAddress() : j.getRingHost();
       m.ringPort = j.getRingPort();
+      m.rejoins = j.getRejoins();
+      m.statePort = j.getStatePort();
+      if (j.hasHeld()) {
+        m.heldStep = j.getHeld().getStep();
+        m.heldDigest = j.getHeld().getParamsDigest();
+      }
       slots[rank] = m;
-      if (Arrays.stream(slots).allMatch(s -> s != null)) restoreThenAssign();
+      if (Arrays.stream(slots).allMatch(s -> s != null)) {
+        restoreThenAssign();
+      } else {
+        askForReplacements();
+      }
     }
   }
 
@@ -298,11 +354,25 @@ public final class Coordinator implements AutoCloseable {
     throw new IllegalStateException("no free rank");
   }
 
-  /** The restore point is chosen off the loop (it reads checkpoints), then every rank is told. */
+  /**
+   * A survivor's state when one is there to take, else the checkpoint the launcher chooses off the
+   * loop (it reads checkpoints); then every rank is told.
+   */
   private void restoreThenAssign() {
     phase = Phase.RESTORING;
     int g = generation;
+    // A survivor a step ahead completed the step in flight: the lost ranks' losses for it came before
+    // their gradients, so it can be recorded whole and nobody goes back.
+    long ahead = Arrays.stream(slots).filter(m -> m.statePort != 0).mapToLong(m -> m.heldStep).max().orElse(-1);
+    if (ahead == lastCompletedStep + 1 && failedSteps != null) {
+      failedSteps.completedWithoutTheLost(ahead).ifPresent(c -> record(c.summary()));
+    }
     long recorded = lastCompletedStep;
+    Optional<RestorePoint> fromPeer = heldByASurvivor(recorded);
+    if (fromPeer.isPresent()) {
+      assign(fromPeer);
+      return;
+    }
     CompletableFuture.supplyAsync(() -> {
       try {
         return restorePoints.choose(g, recorded);
@@ -318,6 +388,32 @@ public final class Coordinator implements AutoCloseable {
         assign(restore);
       }
     }, loop);
+  }
+
+  /**
+   * The most advanced state a survivor holds, served by the lowest such rank. A survivor applied a
+   * step only once that step's all-reduce was complete on it, so its state is exactly the
+   * uninterrupted run's. Only steps this coordinator recorded count (a step some rank completed but
+   * the lost one never reported has no metrics to keep), and survivors at the same step must agree
+   * on their parameters. Any such state is at least as new as the newest checkpoint: checkpoints are
+   * written of the writing rank's own state, and every rank is within a step of every other.
+   */
+  private Optional<RestorePoint> heldByASurvivor(long recorded) {
+    Member donor = null;
+    for (Member m : slots) {
+      if (m.heldStep <= 0 || m.statePort == 0 || m.heldStep > recorded) continue;
+      if (donor == null || m.heldStep > donor.heldStep) donor = m;
+    }
+    if (donor == null) return Optional.empty();
+    for (Member m : slots) {
+      if (m.heldStep == donor.heldStep && m.heldDigest != donor.heldDigest) {
+        LOG.warning(m.describe() + " and " + donor.describe() + " hold different parameters at step "
+            + donor.heldStep + ": restoring a checkpoint instead");
+        return Optional.empty();
+      }
+    }
+    return Optional.of(RestorePoint.newBuilder().setStep(donor.heldStep).setDonor(Peer.newBuilder()
+        .setRank(donor.rank).setHost(donor.ringHost).setPort(donor.statePort)).build());
   }
 
   private void assign(Optional<RestorePoint> restore) {
@@ -341,8 +437,8 @@ public final class Coordinator implements AutoCloseable {
     }
     if (pendingRecovery != null) {
       Recovery r = pendingRecovery;
-      pendingRecovery = new Recovery(r.generation(), r.cause(), r.failedAtStep(), restoredStep, r.detectedUnixMs(),
-          now - r.detectedUnixMs(), 0, 0);
+      pendingRecovery = new Recovery(r.generation(), r.cause(), r.failedAtStep(), restoredStep,
+          restore.map(Coordinator::source).orElse("scratch"), r.detectedUnixMs(), now - r.detectedUnixMs(), 0, 0);
     }
     int g = generation;
     long from = restoredStep;
@@ -350,6 +446,23 @@ public final class Coordinator implements AutoCloseable {
       listener.onGenerationStart(g, from);
       listener.onRendezvous(all);
     });
+  }
+
+  /**
+   * What a worker of the failed generation still sent after it ended: the steps and losses its
+   * survivors completed may let the next generation start from the step in flight.
+   */
+  private void late(Member m, ControlMessage msg) {
+    if (msg.getBodyCase() == ControlMessage.BodyCase.STEP_REPORT) {
+      if (failedSteps.add(m.rank, msg.getStepReport()) instanceof StepAggregator.Complete c) record(c.summary());
+    } else if (msg.getBodyCase() == ControlMessage.BodyCase.STEP_LOSS) {
+      failedSteps.lossKnown(m.rank, msg.getStepLoss().getStep(), msg.getStepLoss().getLoss());
+    }
+  }
+
+  private void record(StepSummary s) {
+    lastCompletedStep = Math.max(lastCompletedStep, s.step());
+    notifyListener(() -> listener.onStep(s));
   }
 
   private void report(Member m, io.ringtrain.proto.StepReport r) {
@@ -363,11 +476,10 @@ public final class Coordinator implements AutoCloseable {
   }
 
   private void completed(StepAggregator.Complete c) {
-    lastCompletedStep = Math.max(lastCompletedStep, c.summary().step());
-    notifyListener(() -> listener.onStep(c.summary()));
+    record(c.summary());
     if (pendingRecovery != null) {
       Recovery p = pendingRecovery;
-      Recovery done = new Recovery(p.generation(), p.cause(), p.failedAtStep(), p.restoredStep(),
+      Recovery done = new Recovery(p.generation(), p.cause(), p.failedAtStep(), p.restoredStep(), p.source(),
           p.detectedUnixMs(), p.relaunchMs(), c.maxRestoreMs(), System.currentTimeMillis() - p.detectedUnixMs());
       pendingRecovery = null;
       notifyListener(() -> listener.onRecovered(done));
@@ -393,12 +505,17 @@ public final class Coordinator implements AutoCloseable {
     }
   }
 
+  private static String source(RestorePoint p) {
+    return p.hasDonor() ? "peer rank " + p.getDonor().getRank() : p.getPath();
+  }
+
   /**
-   * Ends the current generation: every survivor leaves at once, and the launcher is asked for the
-   * next one, or the job fails when its restarts are spent. Only the first cause per generation
-   * counts; what follows from it (survivors losing their ring) is consequence.
+   * Ends the current generation: every survivor leaves its step at once, and the next generation
+   * gathers (survivors that rejoin, replacements for the rest), or the job fails when its restarts
+   * are spent. Only the first cause per generation counts; what follows from it (survivors losing
+   * their ring) is consequence. {@code blamedRank} (-1: none) is the worker that died or stalled.
    */
-  private void failGeneration(String failure) {
+  private void failGeneration(String failure, int blamedRank) {
     if (phase == Phase.ENDED) return;
     String cause = failure + pauseNote(System.currentTimeMillis());
     causes.add("generation " + generation + ": " + cause);
@@ -409,7 +526,16 @@ public final class Coordinator implements AutoCloseable {
       return;
     }
     long now = System.currentTimeMillis();
-    pendingRecovery = new Recovery(generation + 1, cause, lastCompletedStep, 0, now, 0, 0, 0);
+    pendingRecovery = new Recovery(generation + 1, cause, lastCompletedStep, 0, "", now, 0, 0, 0);
+    // Who comes back by itself: every other worker that said it rejoins, still connected and heard
+    // from lately (a stalled one would not be).
+    rejoining.clear();
+    for (Member m : slots) {
+      if (m != null && m.rejoins && m.rank != blamedRank && m.channel.isActive()
+          && now - m.lastSeenMs < failureTimeoutMs / 2) {
+        rejoining.put(m.rank, m.pid);
+      }
+    }
     Stop stop = Stop.newBuilder().setReason("generation " + generation + " ended: " + cause).setExitCode(1)
         .setRestart(true).build();
     for (Member m : slots) {
@@ -419,10 +545,37 @@ public final class Coordinator implements AutoCloseable {
     int failed = generation;
     generation++;
     slots = new Member[world];
+    failedSteps = steps;
     steps = new StepAggregator(world);
     phase = Phase.RENDEZVOUS;
-    generationStartMs = now + backoff; // the launcher waits out the back-off before it starts workers
+    generationStartMs = now + backoff;
+    replaced.clear();
+    replacementsDueMs = now + backoff;
+    // A survivor leaves within a step; one that takes longer than the failure timeout is stalled.
+    rejoinDeadlineMs = now + Math.max(backoff, failureTimeoutMs);
     notifyListener(() -> listener.onGenerationFailed(failed, cause, backoff));
+    loop.schedule(this::askForReplacements, backoff, TimeUnit.MILLISECONDS);
+    loop.schedule(this::askForReplacements, rejoinDeadlineMs - now, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Once the back-off is over, asks the launcher for the ranks that are missing and not expected
+   * back, and, once the wait for the expected survivors is over too, for those still missing.
+   */
+  private void askForReplacements() {
+    if (phase != Phase.RENDEZVOUS || generation == 0) return;
+    long now = System.currentTimeMillis();
+    if (now < replacementsDueMs) return;
+    boolean waitedEnough = now >= rejoinDeadlineMs;
+    List<Integer> missing = new ArrayList<>();
+    for (int r = 0; r < world; r++) {
+      if (slots[r] == null && !replaced.contains(r) && (waitedEnough || !rejoining.containsKey(r))) missing.add(r);
+    }
+    if (missing.isEmpty()) return;
+    replaced.addAll(missing);
+    generationStartMs = now; // the rendezvous timeout counts the replacements' start from here
+    int g = generation;
+    notifyListener(() -> listener.onWorkersWanted(g, List.copyOf(missing)));
   }
 
   /**
@@ -462,7 +615,7 @@ public final class Coordinator implements AutoCloseable {
         end(1, why);
       } else {
         phase = Phase.RUNNING; // let failGeneration count it as this generation's failure
-        failGeneration(why);
+        failGeneration(why, -1);
       }
       return;
     }
@@ -473,7 +626,7 @@ public final class Coordinator implements AutoCloseable {
       if (m.finished) continue;
       if (now - m.lastSeenMs > failureTimeoutMs) {
         failGeneration(m.describe() + " sent nothing for " + (now - m.lastSeenMs) + " ms (failure timeout "
-            + failureTimeoutMs + " ms): presumed dead or stalled");
+            + failureTimeoutMs + " ms): presumed dead or stalled", m.rank);
         return;
       }
       m.channel.writeAndFlush(beat);

@@ -55,18 +55,20 @@ public final class CoordinatorClient implements AutoCloseable {
   /** Joins with no rank of its own: the coordinator gives the first free one. */
   public static CoordinatorClient join(String host, int port, String jobId, String secret, String ringHost,
       int ringPort, long timeoutMs) throws IOException {
-    return join(host, port, jobId, secret, ringHost, ringPort, -1, 0, timeoutMs);
+    return join(host, port, jobId, secret, Join.newBuilder().setRingHost(ringHost).setRingPort(ringPort), timeoutMs);
   }
 
   /**
-   * Connects (retrying until {@code timeoutMs}: the coordinator may still be starting), joins asking
-   * for {@code requestedRank} (-1: any) and waits for the assignment.
+   * Connects (retrying until {@code timeoutMs}: the coordinator may still be starting), joins as
+   * {@code worker} says (its ring address, the rank it asks for, the state it holds) and waits for
+   * the assignment.
+   *
+   * @throws JoinRefusedException when the coordinator stops this worker instead
    */
-  public static CoordinatorClient join(String host, int port, String jobId, String secret, String ringHost,
-      int ringPort, int requestedRank, int attempt, long timeoutMs) throws IOException {
-    Join.Builder j = Join.newBuilder().setProtocolVersion(Coordinator.PROTOCOL_VERSION).setJobId(jobId)
-        .setRingHost(ringHost).setRingPort(ringPort).setPid(ProcessHandle.current().pid()).setAttempt(attempt);
-    if (requestedRank >= 0) j.setRequestedRank(requestedRank);
+  public static CoordinatorClient join(String host, int port, String jobId, String secret, Join.Builder worker,
+      long timeoutMs) throws IOException {
+    Join.Builder j = worker.clone().setProtocolVersion(Coordinator.PROTOCOL_VERSION).setJobId(jobId)
+        .setPid(ProcessHandle.current().pid());
     CoordinatorClient c = new CoordinatorClient(jobId, secret, j);
     try {
       c.connect(host, port, timeoutMs);
@@ -76,6 +78,20 @@ public final class CoordinatorClient implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       c.close();
       throw e;
+    }
+  }
+
+  /** The coordinator answered a join with a stop: why, and whether the job goes on without this worker. */
+  public static final class JoinRefusedException extends IOException {
+    private final transient Stop stop;
+
+    JoinRefusedException(Stop stop) {
+      super("the coordinator refused this worker: " + stop.getReason());
+      this.stop = stop;
+    }
+
+    public Stop stop() {
+      return stop;
     }
   }
 
@@ -108,7 +124,7 @@ public final class CoordinatorClient implements AutoCloseable {
     CompletableFuture<Object> either = CompletableFuture.anyOf(assignment, stopped);
     try {
       Object first = either.get(timeoutMs, TimeUnit.MILLISECONDS);
-      if (first instanceof Stop s) throw new IOException("the coordinator refused this worker: " + s.getReason());
+      if (first instanceof Stop s) throw new JoinRefusedException(s);
       return (Assignment) first;
     } catch (TimeoutException e) {
       throw new IOException("no assignment from the coordinator within " + timeoutMs + " ms (not all workers joined?)");
@@ -174,6 +190,10 @@ public final class CoordinatorClient implements AutoCloseable {
 
   public void report(StepReport report) {
     channel.writeAndFlush(ControlMessage.newBuilder().setStepReport(report).build());
+  }
+
+  public void report(io.ringtrain.proto.StepLoss loss) {
+    channel.writeAndFlush(ControlMessage.newBuilder().setStepLoss(loss).build());
   }
 
   public void report(io.ringtrain.proto.EvalReport report) {

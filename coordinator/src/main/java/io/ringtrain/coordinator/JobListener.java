@@ -30,10 +30,16 @@ public interface JobListener {
   default void onCheckpoint(CheckpointReport report) {}
 
   /**
-   * A generation failed and the job goes on: stop what is left of its workers and start
-   * {@code generation + 1}'s after {@code backoffMs}.
+   * A generation failed and the job goes on: {@code generation + 1} gathers its survivors now and
+   * asks for the missing workers after {@code backoffMs} ({@link #onWorkersWanted}).
    */
   default void onGenerationFailed(int generation, String cause, long backoffMs) {}
+
+  /**
+   * After a failure, the ranks of {@code generation} that no survivor came back for: the launcher
+   * starts workers for them (stopping any of theirs still running).
+   */
+  default void onWorkersWanted(int generation, List<Integer> ranks) {}
 
   /** A new generation completed its first step after a failure. */
   default void onRecovered(Recovery recovery) {}
@@ -78,6 +84,12 @@ public interface JobListener {
       public void onGenerationFailed(int generation, String cause, long backoffMs) {
         first.onGenerationFailed(generation, cause, backoffMs);
         second.onGenerationFailed(generation, cause, backoffMs);
+      }
+
+      @Override
+      public void onWorkersWanted(int generation, List<Integer> ranks) {
+        first.onWorkersWanted(generation, ranks);
+        second.onWorkersWanted(generation, ranks);
       }
 
       @Override

@@ -318,7 +318,8 @@ class CoordinatorTest {
       int rank = i;
       futures.add(CompletableFuture.supplyAsync(() -> {
         try {
-          return CoordinatorClient.join("127.0.0.1", port, "job", SECRET, "127.0.0.1", 9000 + rank, rank, 0, 10_000);
+          return CoordinatorClient.join("127.0.0.1", port, "job", SECRET, Join.newBuilder().setRingHost("127.0.0.1")
+              .setRingPort(9000 + rank).setRequestedRank(rank), 10_000);
         } catch (IOException e) {
           throw new RuntimeException(e);
         }
@@ -366,17 +367,115 @@ class CoordinatorTest {
     try (Coordinator c = new Coordinator(spec(2), "job", SECRET, "127.0.0.1", 0, 10_000, new Recorder())) {
       CompletableFuture<CoordinatorClient> a = CompletableFuture.supplyAsync(() -> {
         try {
-          return CoordinatorClient.join("127.0.0.1", c.port(), "job", SECRET, "127.0.0.1", 1, 0, 0, 10_000);
+          return CoordinatorClient.join("127.0.0.1", c.port(), "job", SECRET, Join.newBuilder().setRingHost("127.0.0.1")
+              .setRingPort(1).setRequestedRank(0), 10_000);
         } catch (IOException e) {
           throw new RuntimeException(e);
         }
       });
       Thread.sleep(300);
       IOException e = assertThrows(IOException.class,
-          () -> CoordinatorClient.join("127.0.0.1", c.port(), "job", SECRET, "127.0.0.1", 2, 0, 0, 5_000));
+          () -> CoordinatorClient.join("127.0.0.1", c.port(), "job", SECRET, Join.newBuilder().setRingHost("127.0.0.1")
+              .setRingPort(2).setRequestedRank(0), 5_000));
       assertTrue(e.getMessage().contains("rank 0 of generation 0 is already taken"), e.getMessage());
       c.stop(1, "test over");
       assertThrows(Exception.class, () -> a.get(5, TimeUnit.SECONDS));
+    }
+  }
+  private static CompletableFuture<CoordinatorClient> joinLater(int port, Join.Builder worker) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return CoordinatorClient.join("127.0.0.1", port, "job", SECRET, worker, 10_000);
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+  }
+
+  private static Join.Builder survivor(int rank, Long heldStep, long digest) {
+    Join.Builder j = Join.newBuilder().setRingHost("127.0.0.1").setRingPort(9000 + rank).setRequestedRank(rank)
+        .setRejoins(true).setStatePort(7000 + rank);
+    if (heldStep != null) j.setHeld(io.ringtrain.proto.HeldState.newBuilder().setStep(heldStep).setParamsDigest(digest));
+    return j;
+  }
+
+  /** Three workers that rejoin, ranks 0..2 (in rank order), each having reported steps 1 to 5, rank r with loss 0.1 (r + 1). */
+  private static List<CoordinatorClient> threeWorkersThroughStep5(Coordinator c) throws Exception {
+    List<CompletableFuture<CoordinatorClient>> joining = new ArrayList<>();
+    for (int r = 0; r < 3; r++) joining.add(joinLater(c.port(), survivor(r, null, 0)));
+    List<CoordinatorClient> g0 = new ArrayList<>();
+    for (var f : joining) g0.add(f.get(20, TimeUnit.SECONDS));
+    g0.sort(java.util.Comparator.comparingInt(x -> x.assignment().getRank()));
+    for (long s = 1; s <= 5; s++) {
+      for (int r = 0; r < 3; r++) g0.get(r).report(step(s, 0.1 * (r + 1), s));
+    }
+    return g0;
+  }
+
+  private static StepReport step(long step, double loss, long digest) {
+    return StepReport.newBuilder().setStep(step).setLoss(loss).setTokens(8).setParamsDigest(digest).build();
+  }
+
+  @Test
+  void survivorsComeBackWithTheirStateOnlyTheLostRankIsWantedAndTheStepInFlightIsKept() throws Exception {
+    List<String> wanted = new CopyOnWriteArrayList<>();
+    Recorder rec = new Recorder() {
+      @Override
+      public void onWorkersWanted(int generation, List<Integer> ranks) {
+        wanted.add(generation + " " + ranks);
+      }
+    };
+    try (Coordinator c = new Coordinator(restartable(3, 1), "job", SECRET, "127.0.0.1", 0, 10_000, rec)) {
+      List<CoordinatorClient> g0 = threeWorkersThroughStep5(c);
+      await(() -> rec.steps.size() == 5);
+      // Step 6: rank 2 computed its loss, sent its gradients and died; rank 0 completed the step,
+      // rank 1 had not yet. What 0 and 1 send after the generation ended still counts.
+      g0.get(2).report(io.ringtrain.proto.StepLoss.newBuilder().setStep(6).setLoss(0.3).build());
+      g0.get(2).close();
+      assertTrue(g0.get(0).stopped().get(5, TimeUnit.SECONDS).getRestart());
+      g0.get(0).report(step(6, 0.1, 6));
+      g0.get(1).report(io.ringtrain.proto.StepLoss.newBuilder().setStep(6).setLoss(0.2).build());
+      Thread.sleep(200);
+      CompletableFuture<CoordinatorClient> back0 = joinLater(c.port(), survivor(0, 6L, 6));
+      CompletableFuture<CoordinatorClient> back1 = joinLater(c.port(), survivor(1, 5L, 5));
+      await(() -> wanted.equals(List.of("1 [2]")));
+      CoordinatorClient fresh = joinLater(c.port(), survivor(2, null, 0)).get(10, TimeUnit.SECONDS);
+      for (CoordinatorClient x : List.of(back0.get(10, TimeUnit.SECONDS), back1.get(10, TimeUnit.SECONDS), fresh)) {
+        io.ringtrain.proto.RestorePoint p = x.assignment().getRestore();
+        assertEquals(6, p.getStep(), p.toString());
+        assertEquals(0, p.getDonor().getRank(), p.toString());
+        assertEquals(7000, p.getDonor().getPort(), "the donor's state port");
+      }
+      await(() -> rec.steps.size() == 6);
+      assertEquals(6, rec.steps.get(5).step());
+      assertEquals((0.1 + 0.2 + 0.3) / 3, rec.steps.get(5).loss(), 1e-15);
+      c.stop(1, "test over");
+      g0.get(0).close();
+      g0.get(1).close(); // rank 2's died above
+      fresh.close();
+    }
+  }
+
+  @Test
+  void survivorsThatDisagreeOnTheirParametersFallBackToTheCheckpoint() throws Exception {
+    RestorePoints restore = (g, recorded) -> g == 0 ? java.util.Optional.empty()
+        : java.util.Optional.of(io.ringtrain.proto.RestorePoint.newBuilder().setStep(3).setPath("ck/3").build());
+    try (Coordinator c = new Coordinator(restartable(3, 1), "job", SECRET, "127.0.0.1", 0, 10_000, restore,
+        new Recorder())) {
+      List<CoordinatorClient> g0 = threeWorkersThroughStep5(c);
+      g0.get(2).close();
+      assertTrue(g0.get(0).stopped().get(5, TimeUnit.SECONDS).getRestart());
+      CompletableFuture<CoordinatorClient> back0 = joinLater(c.port(), survivor(0, 5L, 5));
+      CompletableFuture<CoordinatorClient> back1 = joinLater(c.port(), survivor(1, 5L, 99));
+      CoordinatorClient fresh = joinLater(c.port(), survivor(2, null, 0)).get(10, TimeUnit.SECONDS);
+      for (CoordinatorClient x : List.of(back0.get(10, TimeUnit.SECONDS), back1.get(10, TimeUnit.SECONDS), fresh)) {
+        assertEquals("ck/3", x.assignment().getRestore().getPath());
+        assertTrue(!x.assignment().getRestore().hasDonor());
+      }
+      c.stop(1, "test over");
+      g0.get(0).close();
+      g0.get(1).close(); // rank 2's died above
+      fresh.close();
     }
   }
 }

@@ -8,20 +8,22 @@ import io.ringtrain.coordinator.RestorePoints;
 import io.ringtrain.proto.JobSpec;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.stream.IntStream;
 
 /**
  * A distributed job from its launcher's side, whatever places the workers: this JVM hosts the
- * coordinator, the launcher starts generation 0, and whenever the coordinator ends a generation the
- * launcher stops what is left of it, waits out the back-off and starts the next one, which
- * restores what {@code restorePoints} chooses. Returns the job's outcome.
+ * coordinator, the launcher starts generation 0, and whenever the coordinator ends a generation and
+ * asks for the workers that did not come back, the launcher starts those. A generation restores
+ * what a survivor holds, or what {@code restorePoints} chooses. Returns the job's outcome.
  */
 public final class ClusterJob {
   private ClusterJob() {}
 
-  /** What the loop waits for: the job's end, or a generation to replace. */
-  private record Restart(int failedGeneration, long backoffMs) {}
+  /** What the loop waits for: the job's end, or workers to start. */
+  private record Wanted(int generation, List<Integer> ranks) {}
 
   public static JobOutcome run(JobSpec spec, RestorePoints restorePoints, JobListener reporting, WorkerLauncher workers,
       PrintStream out) throws IOException, InterruptedException {
@@ -30,8 +32,8 @@ public final class ClusterJob {
     BlockingQueue<Object> events = new LinkedBlockingQueue<>();
     JobListener loop = new JobListener() {
       @Override
-      public void onGenerationFailed(int generation, String cause, long backoffMs) {
-        events.add(new Restart(generation, backoffMs));
+      public void onWorkersWanted(int generation, List<Integer> ranks) {
+        events.add(new Wanted(generation, ranks));
       }
 
       @Override
@@ -44,16 +46,14 @@ public final class ClusterJob {
         spec.getCluster().getCoordinatorPort(), workers.rendezvousTimeoutMs(), restorePoints, JobListener.inOrder(reporting, loop))) {
       out.println("coordinator on " + spec.getCluster().getCoordinatorHost() + ":" + coordinator.port() + ", starting "
           + spec.getCluster().getWorkers() + " workers (" + spec.getCluster().getThreads() + " threads each)");
-      workers.launch(0, coordinator, jobId, secret);
+      workers.launch(0, IntStream.range(0, spec.getCluster().getWorkers()).boxed().toList(), coordinator, jobId, secret);
       while (outcome == null) {
         Object event = events.take();
         if (event instanceof JobOutcome o) {
           outcome = o;
         } else {
-          Restart r = (Restart) event;
-          workers.stopGeneration();
-          Thread.sleep(r.backoffMs());
-          workers.launch(r.failedGeneration() + 1, coordinator, jobId, secret);
+          Wanted w = (Wanted) event;
+          workers.launch(w.generation(), w.ranks(), coordinator, jobId, secret);
         }
       }
       return outcome;

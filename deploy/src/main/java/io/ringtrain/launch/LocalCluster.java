@@ -15,53 +15,52 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The cluster on one machine: one child JVM per worker, each asking for its rank, a new set for
- * every generation. Children never outlive the job: they are destroyed when it ends, on Ctrl-C (a
- * shutdown hook), and they exit by themselves when this JVM dies (their stdin closes).
+ * The cluster on one machine: one child JVM per worker, each asking for its rank. With
+ * {@code cluster.peer_recovery} workers outlive a failed generation and rejoin the next with their
+ * state; only the ranks that did not come back get new JVMs. Children never outlive the job: they are destroyed when it ends, on Ctrl-C (a shutdown
+ * hook), and they exit by themselves when this JVM dies (their stdin closes).
  */
 public final class LocalCluster implements WorkerLauncher {
   private final JobSpec spec;
   private final PrintStream out;
   private final List<Process> all = new CopyOnWriteArrayList<>();
   private final Thread reaper = new Thread(() -> destroy(all, 5), "ringtrain-reaper");
-  private List<Process> current = List.of();
+  private final Process[] byRank;
 
   /** Worker JVMs for {@code spec}, their output copied to {@code out}. */
   public LocalCluster(JobSpec spec, PrintStream out) {
     this.spec = spec;
     this.out = out;
+    this.byRank = new Process[spec.getCluster().getWorkers()];
     Runtime.getRuntime().addShutdownHook(reaper);
   }
 
   @Override
-  public void launch(int generation, Coordinator coordinator, String jobId, String secret) throws IOException {
-    List<Process> processes = new ArrayList<>();
-    for (int rank = 0; rank < spec.getCluster().getWorkers(); rank++) {
+  public void launch(int generation, List<Integer> ranks, Coordinator coordinator, String jobId, String secret)
+      throws IOException {
+    // A worker of these ranks still alive stalled, or came back too late: it is replaced.
+    destroy(ranks.stream().map(r -> byRank[r]).filter(p -> p != null && p.isAlive()).toList(), 0);
+    for (int rank : ranks) {
       Process p = start(spec, coordinator.port(), jobId, secret, rank, generation);
-      processes.add(p);
+      byRank[rank] = p;
       all.add(p);
       pump(p, "worker " + rank + " (pid " + p.pid() + ")", out);
-      int r = rank;
       p.onExit().thenAccept(x -> {
         int code = x.exitValue();
         if (code != 0 && code != WorkerMain.EXIT_GENERATION_ENDED) {
-          coordinator.workerExited(generation, "worker JVM " + x.pid() + " (rank " + r + ") " + describeExit(code),
-              code == 2);
+          coordinator.workerExited(generation, x.pid(), rank,
+              "worker JVM " + x.pid() + " (rank " + rank + ") " + describeExit(code), code == 2);
         }
       });
     }
-    current = processes;
-  }
-
-  @Override
-  public void stopGeneration() {
-    destroy(current, 2); // the survivors were told to leave; a stopped one is killed
   }
 
   @Override
   public void close(boolean jobSucceeded) {
     try {
-      for (Process p : current) p.waitFor(jobSucceeded ? 30 : 5, TimeUnit.SECONDS);
+      for (Process p : byRank) {
+        if (p != null) p.waitFor(jobSucceeded ? 30 : 5, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -104,6 +103,7 @@ public final class LocalCluster implements WorkerLauncher {
     cmd.add(Integer.toString(rank));
     cmd.add("--attempt");
     cmd.add(Integer.toString(attempt));
+    if (spec.getCluster().getPeerRecovery()) cmd.add("--rejoin");
     cmd.add("--exit-with-parent");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("RINGTRAIN_SECRET", secret);
@@ -127,9 +127,12 @@ public final class LocalCluster implements WorkerLauncher {
     t.start();
   }
 
-  /** Asks each process to exit, then kills what is left after {@code graceSeconds}. */
+  /** Asks each process to exit, then kills what is left after {@code graceSeconds} (0: kills at once). */
   private static void destroy(List<Process> processes, int graceSeconds) {
-    for (Process p : processes) p.destroy();
+    for (Process p : processes) {
+      if (graceSeconds == 0) p.destroyForcibly();
+      else p.destroy();
+    }
     for (Process p : processes) {
       try {
         if (!p.waitFor(graceSeconds, TimeUnit.SECONDS)) p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);

@@ -10,6 +10,7 @@ import io.ringtrain.train.RunReporter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
@@ -60,19 +61,26 @@ public final class ReportingListener implements JobListener {
 
   @Override
   public void onGenerationFailed(int generation, String cause, long backoffMs) {
-    out.printf(Locale.ROOT, "generation %d failed: %s%nrestarting the workers in %.1f s (restart %d of %d)%n",
-        generation, cause, backoffMs / 1e3, generation + 1, maxRestarts);
+    out.printf(Locale.ROOT, "generation %d failed: %s%nrestart %d of %d: survivors rejoin, replacements in %.1f s%n",
+        generation, cause, generation + 1, maxRestarts, backoffMs / 1e3);
+  }
+
+  @Override
+  public void onWorkersWanted(int generation, List<Integer> ranks) {
+    out.println("generation " + generation + ": starting workers for rank" + (ranks.size() == 1 ? " " : "s ")
+        + ranks.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
   }
 
   @Override
   public void onRecovered(Recovery r) {
-    out.printf(Locale.ROOT, "recovered: generation %d restored step %d (%d steps lost) and completed its first step"
-            + " %.1f s after the failure (relaunch and rendezvous %.1f s, restore %.0f ms)%n", r.generation(),
-        r.restoredStep(), r.stepsLost(), r.totalMs() / 1e3, r.relaunchMs() / 1e3, r.restoreMs());
+    out.printf(Locale.ROOT, "recovered: generation %d restored step %d from %s (%d steps lost) and completed its first"
+            + " step %.1f s after the failure (relaunch and rendezvous %.1f s, restore %.0f ms)%n", r.generation(),
+        r.restoredStep(), r.source(), r.stepsLost(), r.totalMs() / 1e3, r.relaunchMs() / 1e3, r.restoreMs());
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("generation", r.generation());
     f.put("cause", r.cause());
     f.put("restored_step", r.restoredStep());
+    f.put("restored_from", r.source());
     f.put("steps_lost", r.stepsLost());
     f.put("seconds_to_recover", r.totalMs() / 1e3);
     f.put("relaunch_ms", r.relaunchMs());

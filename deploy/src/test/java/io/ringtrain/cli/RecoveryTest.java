@@ -93,7 +93,18 @@ class RecoveryTest {
             + " %d steps lost%n", workers, detectMs, recovery.get("seconds_to_recover").getAsDouble(),
         recovery.get("steps_lost").getAsLong());
     assertTrue(detectMs < 3000, "detected " + detectMs + " ms after the kill");
+    assertRecoveredFromAPeerReplacingOnlyTheLostRank(r, recovery);
     assertNoWorkersLeft();
+  }
+
+  /**
+   * The survivors rejoined with their state, one of them handed it to the only new worker, and at
+   * most the step in flight was lost.
+   */
+  static void assertRecoveredFromAPeerReplacingOnlyTheLostRank(Cli.Result r, JsonObject recovery) {
+    assertTrue(recovery.get("restored_from").getAsString().startsWith("peer rank"), recovery + "\n" + r.all());
+    assertTrue(recovery.get("steps_lost").getAsLong() <= 1, recovery + "\n" + r.all());
+    assertTrue(r.out().matches("(?s).*generation 1: starting workers for rank \\d+\n.*"), r.out());
   }
 
   @ParameterizedTest(name = "{0} workers")
@@ -109,6 +120,7 @@ class RecoveryTest {
     assertEquals(0, r.code(), r.all());
     assertTrue(r.out().matches("(?s).*generation 0 failed: .*(presumed dead or stalled|sent nothing|peer stalled).*"), r.out());
     assertSameRun(ref, out);
+    assertRecoveredFromAPeerReplacingOnlyTheLostRank(r, recoveries(out).get(0));
     assertTrue(victim.onExit().get(10, TimeUnit.SECONDS) != null, "the frozen worker was killed");
     assertNoWorkersLeft();
   }

@@ -194,6 +194,7 @@ public final class JobSpecs {
     if (!k.hasBucketMib()) k.setBucketMib(4);
     if (!k.hasMaxRestarts()) k.setMaxRestarts(3);
     if (!k.hasRestartBackoffMs()) k.setRestartBackoffMs(500);
+    if (!k.hasPeerRecovery()) k.setPeerRecovery(true);
     return b.build();
   }
 

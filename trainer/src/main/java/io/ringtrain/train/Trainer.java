@@ -15,6 +15,7 @@ import io.ringtrain.optim.GradClip;
 import io.ringtrain.optim.LrSchedule;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.CheckpointManifest;
+import io.ringtrain.proto.DataCursor;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.proto.OptimizerSpec;
@@ -55,6 +56,7 @@ public final class Trainer {
   private final int[] targets;
   private final CheckpointWriter writer;
   private long step;
+  private DataCursor stepCursor; // the data cursor after the last completed step
   private float[] ringBuf;
 
   /**
@@ -85,6 +87,7 @@ public final class Trainer {
     this.targets = new int[batch * seqLen];
     this.writer = new CheckpointWriter(fs, runDir, spec.getCheckpoint().getKeepLast());
     if (resumeFrom != null) restore(resumeFrom);
+    this.stepCursor = loader.cursor();
   }
 
   private float[] ringBuffer(int n) {
@@ -133,7 +136,7 @@ public final class Trainer {
     CompletableFuture<CheckpointWriter.Committed> lastSave = CompletableFuture.completedFuture(null);
     try {
       while (step < plan.steps()) {
-        StepResult r = trainStep();
+        StepResult r = trainStep(listener);
         listener.onStep(r);
         boolean last = step == plan.steps();
         if (eval != null && evalEvery > 0 && (step % evalEvery == 0 || last)) {
@@ -152,6 +155,10 @@ public final class Trainer {
 
   /** One optimizer step; returns what happened. */
   public StepResult trainStep() throws IOException {
+    return trainStep(TrainingListener.NONE);
+  }
+
+  private StepResult trainStep(TrainingListener listener) throws IOException {
     long t0 = System.nanoTime();
     int accum = spec.getSchedule().getGradAccum();
     model.zeroGrad();
@@ -179,8 +186,10 @@ public final class Trainer {
     for (int micro = 0; micro < accum; micro++) {
       loader.next(inputs, targets);
       loss += model.forward(inputs, targets, batch, seqLen);
+      boolean last = micro == accum - 1;
+      if (last) listener.onLoss(step + 1, loss / accum);
       // The last micro-batch completes each segment's gradient: its all-reduce starts right away.
-      model.backward(micro == accum - 1 ? startAllReduce : segment -> {});
+      model.backward(last ? startAllReduce : segment -> {});
     }
     loss /= accum;
     long t1 = System.nanoTime();
@@ -201,9 +210,15 @@ public final class Trainer {
     double lr = schedule.lr(step);
     adamw.step(be, model.params(), grads, (float) lr);
     step++;
+    stepCursor = loader.cursor();
     long t3 = System.nanoTime();
     return new StepResult(step, plan.steps(), loss, lr, norm, (long) accum * batch * seqLen, tokensSeen(),
-        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, java.util.Arrays.hashCode(model.hostParams()));
+        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, paramsDigest(model.hostParams()));
+  }
+
+  /** A hash of the parameters, equal on every rank that holds the same state. */
+  public static long paramsDigest(float[] params) {
+    return java.util.Arrays.hashCode(params);
   }
 
   /**
@@ -226,10 +241,38 @@ public final class Trainer {
   /** Saves the current state now (rank 0) and waits for the commit; null on other ranks. */
   public CheckpointWriter.Committed save() throws IOException {
     try {
-      return saveCheckpoint(new TrainingListener() { }).join();
+      return saveCheckpoint(TrainingListener.NONE).join();
     } catch (CompletionException e) {
       throw new IOException(e.getCause().getMessage(), e.getCause());
     }
+  }
+
+  /**
+   * The state after the last completed step, as a checkpoint of it would hold it, in this trainer's
+   * own arrays: for a trainer whose run ended, even part-way through a step (a step's updates are
+   * applied only once its all-reduce is complete), to hand its state on without a copy. It must not
+   * train again.
+   */
+  public Checkpoints.Loaded state(Path source) {
+    return new Checkpoints.Loaded(source, manifest(), tensors());
+  }
+
+  private CheckpointManifest manifest() {
+    return CheckpointManifest.newBuilder().setSpec(JobSpecs.withoutSecret(spec)).setStep(step)
+        .setTokensSeen(tokensSeen()).setCursor(stepCursor).setRunId(spec.getRunId())
+        .setPlanned(plan.checkpoints().isPlanned(step)).build();
+  }
+
+  /** Parameters and AdamW moments, current on the host. */
+  private Map<String, float[]> tensors() {
+    Map<String, float[]> tensors = new LinkedHashMap<>();
+    Backend be = model.backend();
+    be.hostReads(adamw.m());
+    be.hostReads(adamw.v());
+    tensors.put("params", model.hostParams());
+    tensors.put("adam_m", adamw.m());
+    tensors.put("adam_v", adamw.v());
+    return tensors;
   }
 
   /**
@@ -238,16 +281,8 @@ public final class Trainer {
    */
   private CompletableFuture<CheckpointWriter.Committed> saveCheckpoint(TrainingListener listener) {
     if (collective.rank() != 0) return CompletableFuture.completedFuture(null);
-    CheckpointManifest manifest = CheckpointManifest.newBuilder().setSpec(JobSpecs.withoutSecret(spec)).setStep(step)
-        .setTokensSeen(tokensSeen()).setCursor(loader.cursor()).setRunId(spec.getRunId())
-        .setPlanned(plan.checkpoints().isPlanned(step)).build();
-    Map<String, float[]> tensors = new LinkedHashMap<>();
-    Backend be = model.backend();
-    be.hostReads(adamw.m());
-    be.hostReads(adamw.v());
-    tensors.put("params", model.hostParams());
-    tensors.put("adam_m", adamw.m());
-    tensors.put("adam_v", adamw.v());
+    CheckpointManifest manifest = manifest();
+    Map<String, float[]> tensors = tensors();
     long savedStep = step;
     boolean planned = manifest.getPlanned();
     return writer.save(manifest, tensors).whenComplete((c, failure) -> {

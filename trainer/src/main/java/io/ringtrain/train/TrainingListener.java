@@ -4,6 +4,15 @@ import io.ringtrain.checkpoint.CheckpointWriter;
 
 /** What a run tells its host (the console, the metrics log, the coordinator) as it goes. */
 public interface TrainingListener {
+  /** Nothing to tell. */
+  TrainingListener NONE = new TrainingListener() { };
+
+  /**
+   * This rank's loss for {@code step}, known once its forward passes are done and before any of
+   * its gradients leave it: whoever completes the step had this rank's part of it.
+   */
+  default void onLoss(long step, double loss) {}
+
   default void onStep(StepResult step) throws java.io.IOException {}
 
   /** Validation loss after {@code step} steps ({@code tokensSeen} tokens across all ranks). */

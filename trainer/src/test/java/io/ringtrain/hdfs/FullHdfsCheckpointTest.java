@@ -82,7 +82,7 @@ class FullHdfsCheckpointTest {
 
       fs.setQuota(new Path("/runs"), Long.MAX_VALUE, -1); // space again
       try (JavaBackend be = new JavaBackend(1)) {
-        new Trainer(spec, be, Collective.single(), train, null, fs, run, intact).run(new TrainingListener() { });
+        new Trainer(spec, be, Collective.single(), train, null, fs, run, intact).run(TrainingListener.NONE);
       }
       assertEquals(List.of("4", "8", "12"), Checkpoints.numbered(fs, run).stream().map(Path::getName).toList());
     }

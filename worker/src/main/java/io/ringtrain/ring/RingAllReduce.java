@@ -35,6 +35,7 @@ final class RingAllReduce {
   private final int size;
   private final int subFloats;
   private final long timeoutNanos;
+  private final long firstStepTimeoutNanos;
   private final EventLoop loop;
   private final String prevName;
   private final Map<Integer, Op> ops = new HashMap<>();
@@ -49,6 +50,8 @@ final class RingAllReduce {
   private boolean prevLeft;
   private boolean nextLeft;
   private long lastFrameNanos;
+  private long firstStep = Long.MIN_VALUE; // of this ring's first all-reduce
+  private boolean pastFirstStep;
   private ScheduledFuture<?> watchdog;
 
   RingAllReduce(RingConfig config, EventLoop loop, String prevName) {
@@ -56,6 +59,7 @@ final class RingAllReduce {
     this.size = config.worldSize();
     this.subFloats = config.subChunkFloats();
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
+    this.firstStepTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(config.timeoutMs(), config.connectTimeoutMs()));
     this.loop = loop;
     this.prevName = prevName;
   }
@@ -117,6 +121,8 @@ final class RingAllReduce {
           + (prevLeft ? (rank + size - 1) % size : (rank + 1) % size) + " has left the ring"));
       return;
     }
+    if (firstStep == Long.MIN_VALUE) firstStep = op.step;
+    pastFirstStep |= op.step != firstStep;
     Op running = ops.get(op.bucket);
     if (running != null) {
       op.future.completeExceptionally(new IllegalStateException(
@@ -261,7 +267,9 @@ final class RingAllReduce {
   private void checkStall() {
     if (failure == null && !ops.isEmpty()) {
       long quiet = System.nanoTime() - lastFrameNanos;
-      if (quiet > timeoutNanos) {
+      // In the ring's first step a rank may still be compiling its kernels (a cold replacement
+      // beside warm survivors): that skew is a start-up, bounded like the connect.
+      if (quiet > (pastFirstStep ? timeoutNanos : firstStepTimeoutNanos)) {
         fail(new RingException(String.format(
             "no frame from %s for %d ms while %d all-reduce(s) were pending: peer stalled",
             prevName, TimeUnit.NANOSECONDS.toMillis(quiet), ops.size())));

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param timeoutMs a pending all-reduce fails when no frame arrives for this long. It must exceed
  *     the worst compute skew between ranks at a bucket boundary.
  * @param connectTimeoutMs how long {@link RingPeer#connect} keeps retrying while peers start up;
- *     also bounds the handshake with the next rank
+ *     also bounds the handshake with the next rank, and the stall of the ring's first step (a
+ *     rank's first step may be a cold JVM's)
  * @param subChunkFloats pipelining unit: every frame carries at most this many floats. All ranks
  *     must agree on it; it is also the frame size limit.
  */

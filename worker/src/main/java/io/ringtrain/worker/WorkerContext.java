@@ -18,15 +18,24 @@ import java.util.Objects;
  * @param jobId the job's id, mixed into every MAC
  * @param secret the job's shared secret; never written to a file or a command line
  * @param bindHost the address this worker's ring listens on and announces to its peers
+ * @param rejoins whether this worker outlives a failed generation: it keeps its state, serves it to
+ *     the others, and joins the next one (a child JVM of {@code simulate}). A Spark task does not: its
+ *     whole stage is retried.
  */
 public record WorkerContext(int rank, int attempt, String coordinatorHost, int coordinatorPort, String jobId,
-    String secret, String bindHost) {
+    String secret, String bindHost, boolean rejoins) {
   public WorkerContext {
     Objects.requireNonNull(coordinatorHost, "coordinatorHost");
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(secret, "secret");
     Objects.requireNonNull(bindHost, "bindHost");
     if (rank < -1) throw new IllegalArgumentException("rank " + rank + " must be >= 0, or -1 for any");
+  }
+
+  /** A worker that leaves with its generation. */
+  public WorkerContext(int rank, int attempt, String coordinatorHost, int coordinatorPort, String jobId, String secret,
+      String bindHost) {
+    this(rank, attempt, coordinatorHost, coordinatorPort, jobId, secret, bindHost, false);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.ringtrain.worker;
 
+import io.ringtrain.coordinator.Coordinator;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -9,14 +10,15 @@ import java.io.InputStream;
  * other users could read it.
  *
  * <p>Usage: {@code WorkerMain --coordinator HOST:PORT --job-id ID [--host RING_HOST] [--rank R]
- * [--attempt A] [--exit-with-parent]}. With {@code --exit-with-parent} the worker exits as soon as
- * its standard input closes, which is when the launcher that started it is gone, however it died.
+ * [--attempt A] [--rejoin] [--exit-with-parent]}. With {@code --rejoin} it outlives a failed generation
+ * and joins the next with the state it holds. With {@code --exit-with-parent} the worker exits as soon
+ * as its standard input closes, which is when the launcher that started it is gone, however it died.
  *
  * <p>Exit codes: 0 done, 1 the job failed (a peer died, the loss diverged), 2 bad arguments or a
  * refused worker, 75 (EX_TEMPFAIL) its generation ended and the job goes on without it.
  */
 public final class WorkerMain {
-  public static final int EXIT_GENERATION_ENDED = 75;
+  public static final int EXIT_GENERATION_ENDED = Coordinator.GENERATION_ENDED;
 
   private WorkerMain() {}
 
@@ -27,6 +29,7 @@ public final class WorkerMain {
     int rank = -1;
     int attempt = 0;
     boolean exitWithParent = false;
+    boolean rejoin = false;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -35,6 +38,7 @@ public final class WorkerMain {
           case "--host" -> host = args[++i];
           case "--rank" -> rank = Integer.parseInt(args[++i]);
           case "--attempt" -> attempt = Integer.parseInt(args[++i]);
+          case "--rejoin" -> rejoin = true;
           case "--exit-with-parent" -> exitWithParent = true;
           default -> fail(2, "unknown argument " + args[i]);
         }
@@ -45,13 +49,13 @@ public final class WorkerMain {
     String secret = System.getenv("RINGTRAIN_SECRET");
     if (coordinator == null || jobId == null || secret == null || coordinator.lastIndexOf(':') < 0) {
       fail(2, "usage: WorkerMain --coordinator HOST:PORT --job-id ID [--host H] [--rank R] [--attempt A]"
-          + " [--exit-with-parent], with RINGTRAIN_SECRET set");
+          + " [--rejoin] [--exit-with-parent], with RINGTRAIN_SECRET set");
     }
     if (exitWithParent) exitWhenStdinCloses();
     int colon = coordinator.lastIndexOf(':');
     try {
       System.exit(Worker.run(new WorkerContext(rank, attempt, coordinator.substring(0, colon),
-          Integer.parseInt(coordinator.substring(colon + 1)), jobId, secret, host)));
+          Integer.parseInt(coordinator.substring(colon + 1)), jobId, secret, host, rejoin)));
     } catch (JobStoppedException e) {
       fail(e.restart() ? EXIT_GENERATION_ENDED : e.exitCode(), e.getMessage());
     } catch (Exception e) {

@@ -205,15 +205,34 @@ class RingFailureTest {
   }
 
   @Test
+  void aPeerSlowToItsFirstStepIsNotAStall() throws Exception {
+    int n = 3;
+    long timeoutMs = 400;
+    List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
+    try {
+      CompletableFuture<Void> f0 = peers.get(0).allReduce(0, 0, new float[1000], 0, 1000);
+      CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
+      Thread.sleep(3 * timeoutMs); // rank 2's first step: a cold JVM compiling its kernels
+      CompletableFuture<Void> f2 = peers.get(2).allReduce(0, 0, new float[1000], 0, 1000);
+      for (CompletableFuture<Void> f : List.of(f0, f1, f2)) f.get(5, TimeUnit.SECONDS);
+    } finally {
+      Rings.closeAll(peers);
+    }
+  }
+
+  @Test
   void stalledPeerIsDetectedWithinTheTimeout() throws Exception {
     int n = 3;
     long timeoutMs = 400;
     List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
     try {
+      List<CompletableFuture<Void>> first = new java.util.ArrayList<>();
+      for (RingPeer p : peers) first.add(p.allReduce(0, 0, new float[1000], 0, 1000));
+      for (CompletableFuture<Void> f : first) f.get(5, TimeUnit.SECONDS);
       long start = System.nanoTime();
-      CompletableFuture<Void> f0 = peers.get(0).allReduce(0, 0, new float[1000], 0, 1000);
-      CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
-      // Rank 2 is alive but never starts the bucket: a stall, not a disconnect.
+      CompletableFuture<Void> f0 = peers.get(0).allReduce(1, 0, new float[1000], 0, 1000);
+      CompletableFuture<Void> f1 = peers.get(1).allReduce(1, 0, new float[1000], 0, 1000);
+      // Rank 2 is alive but never starts the step's bucket: a stall, not a disconnect.
       assertAllFail(List.of(f0, f1), TimeUnit.SECONDS.toMillis(5), "stalled");
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(elapsedMs >= timeoutMs && elapsedMs < timeoutMs + 1_500, "took " + elapsedMs);

@@ -31,11 +31,20 @@ public final class SparkCluster implements WorkerLauncher {
     this.slotWait = slotWait;
   }
 
+  /**
+   * Spark tasks leave with their generation (the whole stage is retried), so a generation after a
+   * failure always asks for every rank: the stage that is left is cancelled first.
+   */
   @Override
-  public void launch(int generation, Coordinator coordinator, String jobId, String secret) {
+  public void launch(int generation, List<Integer> ranks, Coordinator coordinator, String jobId, String secret) {
+    if (ranks.size() != world) {
+      throw new IllegalStateException("a Spark stage runs all " + world + " ranks, not " + ranks);
+    }
     if (workers == null) {
       workers = new SparkWorkers(sc, world, new WorkerContext(-1, 0, driverHost, coordinator.port(), jobId, secret,
           driverHost), slotWait);
+    } else {
+      stopStage();
     }
     current = workers.launch(generation);
     current.whenComplete((placed, failure) -> {
@@ -52,8 +61,7 @@ public final class SparkCluster implements WorkerLauncher {
     return slotWait.toMillis() + 120_000;
   }
 
-  @Override
-  public void stopGeneration() {
+  private void stopStage() {
     workers.cancel(); // interrupts the tasks that are left
     awaitStage(30);
   }
