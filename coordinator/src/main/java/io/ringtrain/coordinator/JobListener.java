@@ -41,6 +41,12 @@ public interface JobListener {
   /** Called once with the job's end: normal completion or the failure that stopped it. */
   default void onEnd(JobOutcome outcome) {}
 
+  /**
+   * At every heartbeat tick until the job ends: each rank of the current generation, in rank
+   * order.
+   */
+  default void onRanks(int generation, List<RankHealth> ranks) {}
+
   /** Both listeners hear every event, {@code first} before {@code second}. */
   static JobListener inOrder(JobListener first, JobListener second) {
     return new JobListener() {
@@ -90,6 +96,12 @@ public interface JobListener {
       public void onEnd(JobOutcome outcome) {
         first.onEnd(outcome);
         second.onEnd(outcome);
+      }
+
+      @Override
+      public void onRanks(int generation, List<RankHealth> ranks) {
+        first.onRanks(generation, ranks);
+        second.onRanks(generation, ranks);
       }
     };
   }

@@ -1,0 +1,187 @@
+package io.ringtrain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import io.ringtrain.data.FileSystems;
+import io.ringtrain.metrics.MetricsLog;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `simulate --metrics-port`: a real coordinator and two worker JVMs train while this test reads
+ * the endpoint over HTTP as Prometheus would; what it reads is what metrics.jsonl records.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class PrometheusEndpointTest {
+  @TempDir static Path tmp;
+
+  @BeforeAll
+  static void tokenize() throws Exception {
+    Cli.tokenizeDemoHead(tmp.resolve("data"), 400, "--vocab-size", "300");
+  }
+
+  /** A 2-worker simulate of a small model for {@code steps} steps, checkpoints at half and end. */
+  static String[] simulate(Path data, Path out, long steps, String... more) {
+    List<String> args = new ArrayList<>(List.of("simulate", "--workers", "2", "--data", data.toString(), "--out",
+        out.toString(), "--layers", "2", "--heads", "2", "--width", "32", "--context", "32", "--batch", "4", "--steps",
+        Long.toString(steps), "--threads", "1", "--seed", "5", "--eval-interval", "10", "--eval-batches", "1",
+        "--checkpoint-at", "0.5,1", "--heartbeat-ms", "200", "--failure-timeout-ms", "10000"));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  /** A port free on 127.0.0.1 a moment ago. */
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** GET {@code url}; the status must be 200. */
+  static String get(String url) throws IOException, InterruptedException {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), url + ": " + r.body());
+    return r.body();
+  }
+
+  /** Prometheus's text format: each sample as "name{labels}" to its value; comments dropped. */
+  static Map<String, Double> parse(String text) {
+    Map<String, Double> samples = new LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) continue;
+      int space = line.lastIndexOf(' ');
+      String v = line.substring(space + 1);
+      samples.put(line.substring(0, space),
+          v.equals("+Inf") ? Double.POSITIVE_INFINITY : v.equals("-Inf") ? Double.NEGATIVE_INFINITY : Double.parseDouble(v));
+    }
+    return samples;
+  }
+
+  /** A run's train records by step, from metrics.jsonl. */
+  static Map<Long, JsonObject> trainRecords(Path run) throws IOException {
+    FileSystem fs = FileSystem.get(URI.create("file:///"), FileSystems.configuration());
+    Map<Long, JsonObject> byStep = new HashMap<>();
+    for (JsonObject o : MetricsLog.read(fs, new org.apache.hadoop.fs.Path(run.resolve(MetricsLog.FILE).toString()))) {
+      if (o.get("type").getAsString().equals("train")) byStep.put(o.get("step").getAsLong(), o);
+    }
+    return byStep;
+  }
+
+  @Test
+  void simulateServesItsStepLossAndRanksWhileItTrains() throws Exception {
+    int port = freePort();
+    Path run = tmp.resolve("run");
+    String url = "http://127.0.0.1:" + port + "/metrics";
+    CompletableFuture<Cli.Result> job = CompletableFuture.supplyAsync(() ->
+        Cli.run(simulate(tmp.resolve("data"), run, 80, "--metrics-port", Integer.toString(port))));
+    List<Map<String, Double>> scrapes = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+    while (!job.isDone()) {
+      assertTrue(System.nanoTime() < deadline, "the job did not end");
+      try {
+        scrapes.add(parse(get(url)));
+      } catch (ConnectException e) {
+        // before the endpoint starts, or after it closed
+      }
+      Thread.sleep(40);
+    }
+    Cli.Result r = job.get();
+    assertEquals(0, r.code(), r.all());
+    assertTrue(r.out().contains("metrics for Prometheus on " + url), r.out());
+    assertThrows(ConnectException.class, () -> get(url), "the endpoint closes with the job");
+
+    Map<Long, JsonObject> recorded = trainRecords(run);
+    assertEquals(80, recorded.size());
+    TreeSet<Long> steps = new TreeSet<>();
+    boolean bothRanksUp = false;
+    boolean checkpointSeen = false;
+    long previous = 0;
+    for (Map<String, Double> s : scrapes) {
+      assertEquals(2.0, s.get("ringtrain_workers"), s.toString());
+      assertEquals(80.0, s.get("ringtrain_total_steps"), s.toString());
+      assertEquals(0.0, s.get("ringtrain_generation"), s.toString());
+      assertEquals(1.0, s.get("ringtrain_job_info{name=\"ringtrain\",run_id=\"" + runId(run) + "\"}"), s.toString());
+      long step = s.get("ringtrain_step").longValue();
+      assertTrue(step >= previous, "the step went back from " + previous + " to " + step);
+      previous = step;
+      if (step == 0) continue;
+      steps.add(step);
+      // The same step's numbers, bit for bit, as metrics.jsonl recorded them.
+      JsonObject m = recorded.get(step);
+      assertEquals(m.get("loss").getAsDouble(), s.get("ringtrain_train_loss"), "loss at step " + step);
+      assertEquals(m.get("lr").getAsDouble(), s.get("ringtrain_learning_rate"), "lr at step " + step);
+      assertEquals(m.get("tokens").getAsDouble(), s.get("ringtrain_tokens_seen"), "tokens seen at step " + step);
+      assertEquals(m.get("compute_ms").getAsDouble() / 1e3, s.get("ringtrain_step_compute_seconds"), 1e-12);
+      assertTrue(s.get("ringtrain_tokens_per_second") > 0, s.toString());
+      if (s.get("ringtrain_rank_up{rank=\"0\"}") == 1.0 && s.get("ringtrain_rank_up{rank=\"1\"}") == 1.0) {
+        bothRanksUp = true;
+        for (String rank : List.of("0", "1")) {
+          double age = s.get("ringtrain_rank_heartbeat_age_seconds{rank=\"" + rank + "\"}");
+          assertTrue(age >= 0 && age < 10, "rank " + rank + " heard from " + age + " s ago");
+          double last = s.get("ringtrain_rank_last_step{rank=\"" + rank + "\"}");
+          assertTrue(last >= 0 && last <= 80, "rank " + rank + " last step " + last);
+        }
+      }
+      Double checkpoint = s.get("ringtrain_last_checkpoint_step");
+      if (checkpoint != null) {
+        assertTrue(checkpoint == 40 || checkpoint == 80, "checkpoint at " + checkpoint);
+        assertTrue(s.get("ringtrain_checkpoints_total") >= 1, s.toString());
+        checkpointSeen = true;
+      }
+    }
+    assertTrue(steps.size() >= 2, "the scrapes saw the steps " + steps + " only (" + scrapes.size() + " scrapes)");
+    assertTrue(bothRanksUp, "no scrape saw both ranks up");
+    assertTrue(checkpointSeen, "no scrape saw a checkpoint");
+  }
+
+  private static String runId(Path run) throws IOException {
+    return com.google.gson.JsonParser.parseString(Files.readString(run.resolve(LocalRun.SPEC_FILE))).getAsJsonObject()
+        .get("run_id").getAsString();
+  }
+
+  @Test
+  void aMetricsPortInUseIsRefusedBeforeAnythingIsWritten() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Path run = tmp.resolve("port-in-use");
+      Cli.Result r = Cli.run(simulate(tmp.resolve("data"), run, 4, "--metrics-port",
+          Integer.toString(taken.getLocalPort())));
+      assertEquals(ExitCodes.IO_ERROR, r.code(), r.all());
+      assertTrue(r.err().contains("simulate: cannot serve metrics on 127.0.0.1:" + taken.getLocalPort())
+          && r.err().contains("is the port in use?"), r.err());
+      assertFalse(r.err().contains("internal error") || r.err().contains("\tat "), r.err());
+      assertFalse(Files.exists(run), "the run directory was created");
+    }
+    Cli.Result r = Cli.run(simulate(tmp.resolve("data"), tmp.resolve("bad-port"), 4, "--metrics-port", "70000"));
+    assertEquals(ExitCodes.BAD_INPUT, r.code(), r.all());
+    assertTrue(r.err().contains("--metrics-port=70000 must be 0..65535"), r.err());
+  }
+}
