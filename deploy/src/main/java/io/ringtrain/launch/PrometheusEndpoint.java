@@ -1,10 +1,13 @@
 package io.ringtrain.launch;
 
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.ringtrain.checkpoint.CheckpointWriter;
 import io.ringtrain.coordinator.JobListener;
@@ -20,8 +23,10 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The job's numbers for cluster operators, in Prometheus's text format at
@@ -30,9 +35,9 @@ import java.util.function.Consumer;
  * registry and its HTTP server, on daemon threads of its own.
  *
  * <p>Each event only swaps an immutable record into a volatile field or adds to a counter, so it
- * never blocks the listener's thread or the training thread; a scrape reads those records. All
- * the numbers of one step come from one record, so a scrape never pairs one step's number with
- * another step's loss.
+ * never blocks the listener's thread or the training thread. A scrape reads each record once and
+ * builds every gauge from what it read, so it never pairs one step's number with another step's
+ * loss.
  */
 public final class PrometheusEndpoint implements JobListener, AutoCloseable {
   /** Where the job is: the last completed step of the current generation, or where it restored. */
@@ -77,12 +82,12 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
     Info.builder().name("ringtrain_job").help("The job: its name and run id (constant 1).")
         .labelNames("name", "run_id").register(registry).setLabelValues(spec.getName(), spec.getRunId());
     int workers = spec.getCluster().getWorkers();
-    gauge("ringtrain_workers", "Ranks of each generation (cluster.workers).", null, c -> c.call(workers));
-    gauge("ringtrain_total_steps", "Optimizer steps the job plans.", null, c -> c.call(totalSteps));
+    gauge("ringtrain_workers", "Ranks of each generation (cluster.workers).", null, (v, out) -> out.add(workers));
+    gauge("ringtrain_total_steps", "Optimizer steps the job plans.", null, (v, out) -> out.add(totalSteps));
     gauge("ringtrain_generation", "The current generation of workers (0, then 1 after the first restart, ...).", null,
-        c -> c.call(progress.generation()));
+        (v, out) -> out.add(v.progress().generation()));
     gauge("ringtrain_step", "Last step every rank completed (after a restart: the restored step until the next).",
-        null, c -> c.call(progress.step()));
+        null, (v, out) -> out.add(v.progress().step()));
     stepGauge("ringtrain_train_loss", "Training loss of the last step (mean over ranks).", null, StepSummary::loss);
     stepGauge("ringtrain_learning_rate", "Learning rate of the last step.", null, StepSummary::lr);
     stepGauge("ringtrain_grad_norm", "Global gradient norm of the last step, before clipping.", null,
@@ -97,32 +102,42 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
         s -> s.maxComputeMs() / 1e3);
     stepGauge("ringtrain_step_allreduce_seconds", "All-reduce time of the last step on its slowest rank.", Unit.SECONDS,
         s -> s.maxAllreduceMs() / 1e3);
-    gauge("ringtrain_val_loss", "Validation loss of the last evaluation.", null, c -> {
-      Eval e = eval;
-      if (e != null) c.call(e.loss());
+    gauge("ringtrain_val_loss", "Validation loss of the last evaluation.", null, (v, out) -> {
+      if (v.eval() != null) out.add(v.eval().loss());
     });
-    gauge("ringtrain_val_step", "Step of the last evaluation.", null, c -> {
-      Eval e = eval;
-      if (e != null) c.call(e.step());
+    gauge("ringtrain_val_step", "Step of the last evaluation.", null, (v, out) -> {
+      if (v.eval() != null) out.add(v.eval().step());
     });
-    gauge("ringtrain_last_checkpoint_step", "Step of the last committed checkpoint.", null, c -> {
-      Checkpoint k = checkpoint;
-      if (k != null) c.call(k.step());
+    gauge("ringtrain_last_checkpoint_step", "Step of the last committed checkpoint.", null, (v, out) -> {
+      if (v.checkpoint() != null) out.add(v.checkpoint().step());
     });
     gauge("ringtrain_last_checkpoint_timestamp_seconds", "When the last checkpoint was committed (Unix time).",
-        Unit.SECONDS, c -> {
-          Checkpoint k = checkpoint;
-          if (k != null) c.call(k.unixMs() / 1e3);
+        Unit.SECONDS, (v, out) -> {
+          if (v.checkpoint() != null) out.add(v.checkpoint().unixMs() / 1e3);
         });
-    gauge("ringtrain_last_checkpoint_bytes", "Size of the last committed checkpoint.", Unit.BYTES, c -> {
-      Checkpoint k = checkpoint;
-      if (k != null) c.call(k.bytes());
+    gauge("ringtrain_last_checkpoint_bytes", "Size of the last committed checkpoint.", Unit.BYTES, (v, out) -> {
+      if (v.checkpoint() != null) out.add(v.checkpoint().bytes());
     });
     gauge("ringtrain_last_recovery_seconds", "From the last failure to the new generation's first completed step.",
-        Unit.SECONDS, c -> {
-          Recovery r = recovery;
-          if (r != null) c.call(r.totalMs() / 1e3);
+        Unit.SECONDS, (v, out) -> {
+          if (v.recovery() != null) out.add(v.recovery().totalMs() / 1e3);
         });
+    rankGauge("ringtrain_rank_up", "1 while the rank's worker of the current generation is connected, else 0.", null,
+        r -> r.connected() ? 1 : 0, false);
+    rankGauge("ringtrain_rank_heartbeat_age_seconds", "Since the coordinator last heard from the rank (to within one"
+        + " heartbeat interval).", Unit.SECONDS, r -> (System.currentTimeMillis() - r.lastSeenUnixMs()) / 1e3, true);
+    rankGauge("ringtrain_rank_last_step", "Last step the rank reported in this generation.", null,
+        r -> (double) r.lastStep(), true);
+    rankGauge("ringtrain_rank_step_compute_seconds", "Compute time of the rank's last step.", Unit.SECONDS,
+        r -> r.computeMs() / 1e3, true);
+    rankGauge("ringtrain_rank_step_allreduce_seconds", "All-reduce time of the rank's last step.", Unit.SECONDS,
+        r -> r.allreduceMs() / 1e3, true);
+    gauge("ringtrain_rank_info", "The rank's worker process (constant 1).", null, (v, out) -> {
+      for (RankHealth r : v.ranks()) {
+        if (r.joined()) out.add(1, Integer.toString(r.rank()), Long.toString(r.pid()), r.host());
+      }
+    }, "rank", "pid", "host");
+    registry.register(new Gauges());
     tokens = counter("ringtrain_tokens", "Tokens trained, steps trained again after a restart included.");
     checkpoints = counter("ringtrain_checkpoints", "Checkpoints committed.");
     checkpointFailures = counter("ringtrain_checkpoint_failures", "Checkpoints that could not be written.");
@@ -130,23 +145,6 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
         "Generations of workers that failed (a worker died, stalled or lost its ring) and were restarted.");
     recoveries = counter("ringtrain_recoveries", "Restarted generations that completed their first step.");
     stepsLost = counter("ringtrain_recovery_steps_lost", "Steps trained again because of failures.");
-    rankGauge("ringtrain_rank_up", "1 while the rank's worker of the current generation is connected, else 0.", null,
-        (c, r) -> c.call(r.connected() ? 1 : 0, Integer.toString(r.rank())), false);
-    rankGauge("ringtrain_rank_heartbeat_age_seconds", "Since the coordinator last heard from the rank (to within one"
-        + " heartbeat interval).", Unit.SECONDS,
-        (c, r) -> c.call((System.currentTimeMillis() - r.lastSeenUnixMs()) / 1e3, Integer.toString(r.rank())), true);
-    rankGauge("ringtrain_rank_last_step", "Last step the rank reported in this generation.", null,
-        (c, r) -> c.call(r.lastStep(), Integer.toString(r.rank())), true);
-    rankGauge("ringtrain_rank_step_compute_seconds", "Compute time of the rank's last step.", Unit.SECONDS,
-        (c, r) -> c.call(r.computeMs() / 1e3, Integer.toString(r.rank())), true);
-    rankGauge("ringtrain_rank_step_allreduce_seconds", "All-reduce time of the rank's last step.", Unit.SECONDS,
-        (c, r) -> c.call(r.allreduceMs() / 1e3, Integer.toString(r.rank())), true);
-    GaugeWithCallback.builder().name("ringtrain_rank_info").help("The rank's worker process (constant 1).")
-        .labelNames("rank", "pid", "host").callback(c -> {
-          for (RankHealth r : ranks) {
-            if (r.joined()) c.call(1, Integer.toString(r.rank()), Long.toString(r.pid()), r.host());
-          }
-        }).register(registry);
     try {
       server = HTTPServer.builder().inetAddress(address).port(port).registry(registry).buildAndStart();
     } catch (IOException e) {
@@ -162,35 +160,56 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
     return server.getPort();
   }
 
-  private void gauge(String name, String help, Unit unit, Consumer<GaugeWithCallback.Callback> callback,
-      String... labels) {
-    GaugeWithCallback.Builder b = GaugeWithCallback.builder().name(name).help(help).labelNames(labels)
-        .callback(callback);
-    if (unit != null) b.unit(unit);
-    b.register(registry);
+  /** What one scrape reads: each record once, so all its numbers of one step are that step's. */
+  private record View(Progress progress, List<RankHealth> ranks, Checkpoint checkpoint, Eval eval,
+      Recovery recovery) {}
+
+  private interface Sink {
+    void add(double value, String... labelValues);
   }
 
-  private interface StepValue {
-    double of(StepSummary s);
+  private record Family(String name, String help, Unit unit, String[] labelNames, BiConsumer<View, Sink> values) {}
+
+  private final List<Family> gauges = new ArrayList<>();
+
+  private final class Gauges implements MultiCollector {
+    @Override
+    public MetricSnapshots collect() {
+      View v = new View(progress, ranks, checkpoint, eval, recovery);
+      MetricSnapshots.Builder all = MetricSnapshots.builder();
+      for (Family f : gauges) {
+        GaugeSnapshot.Builder g = GaugeSnapshot.builder().name(f.name()).help(f.help());
+        if (f.unit() != null) g.unit(f.unit());
+        f.values().accept(v, (value, labelValues) -> g.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+            .value(value).labels(Labels.of(f.labelNames(), labelValues)).build()));
+        all.metricSnapshot(g.build());
+      }
+      return all.build();
+    }
+
+    @Override
+    public List<String> getPrometheusNames() {
+      return gauges.stream().map(Family::name).toList();
+    }
+  }
+
+  private void gauge(String name, String help, Unit unit, BiConsumer<View, Sink> values, String... labelNames) {
+    gauges.add(new Family(name, help, unit, labelNames, values));
   }
 
   /** A number of the last completed step, absent until the current generation completes one. */
-  private void stepGauge(String name, String help, Unit unit, StepValue value) {
-    gauge(name, help, unit, c -> {
-      StepSummary s = progress.last();
-      if (s != null) c.call(value.of(s));
+  private void stepGauge(String name, String help, Unit unit, ToDoubleFunction<StepSummary> value) {
+    gauge(name, help, unit, (v, out) -> {
+      if (v.progress().last() != null) out.add(value.applyAsDouble(v.progress().last()));
     });
   }
 
-  private interface RankValue {
-    void call(GaugeWithCallback.Callback c, RankHealth r);
-  }
-
   /** One series per rank; {@code joinedOnly}: none for a rank no worker holds yet. */
-  private void rankGauge(String name, String help, Unit unit, RankValue value, boolean joinedOnly) {
-    gauge(name, help, unit, c -> {
-      for (RankHealth r : ranks) {
-        if (r.joined() || !joinedOnly) value.call(c, r);
+  private void rankGauge(String name, String help, Unit unit, ToDoubleFunction<RankHealth> value,
+      boolean joinedOnly) {
+    gauge(name, help, unit, (v, out) -> {
+      for (RankHealth r : v.ranks()) {
+        if (r.joined() || !joinedOnly) out.add(value.applyAsDouble(r), Integer.toString(r.rank()));
       }
     }, "rank");
   }

@@ -26,7 +26,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,19 +101,24 @@ class PrometheusEndpointTest {
     return byStep;
   }
 
-  @Test
-  void simulateServesItsStepLossAndRanksWhileItTrains() throws Exception {
-    int port = freePort();
-    Path run = tmp.resolve("run");
+  /** Runs the command while scraping http://127.0.0.1:{@code port}/metrics every 40 ms; every scrape it got. */
+  private static List<Map<String, Double>> scrapeWhileRunning(String[] command, int port) throws Exception {
+    return scrapeWhileRunning(command, port, s -> { });
+  }
+
+  /** As above, handing each scrape to {@code onScrape} as it comes. */
+  private static List<Map<String, Double>> scrapeWhileRunning(String[] command, int port,
+      Consumer<Map<String, Double>> onScrape) throws Exception {
     String url = "http://127.0.0.1:" + port + "/metrics";
-    CompletableFuture<Cli.Result> job = CompletableFuture.supplyAsync(() ->
-        Cli.run(simulate(tmp.resolve("data"), run, 80, "--metrics-port", Integer.toString(port))));
+    CompletableFuture<Cli.Result> job = CompletableFuture.supplyAsync(() -> Cli.run(command));
     List<Map<String, Double>> scrapes = new ArrayList<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
     while (!job.isDone()) {
       assertTrue(System.nanoTime() < deadline, "the job did not end");
       try {
-        scrapes.add(parse(get(url)));
+        Map<String, Double> scrape = parse(get(url));
+        scrapes.add(scrape);
+        onScrape.accept(scrape);
       } catch (ConnectException e) {
         // before the endpoint starts, or after it closed
       }
@@ -118,31 +128,56 @@ class PrometheusEndpointTest {
     assertEquals(0, r.code(), r.all());
     assertTrue(r.out().contains("metrics for Prometheus on " + url), r.out());
     assertThrows(ConnectException.class, () -> get(url), "the endpoint closes with the job");
+    return scrapes;
+  }
 
+  /**
+   * Checks every scrape of a finished run against its metrics.jsonl: the step never goes back, and
+   * each scrape's step numbers are, bit for bit, the ones recorded for that step. Returns the
+   * steps seen.
+   */
+  private static TreeSet<Long> checkSteps(List<Map<String, Double>> scrapes, Path run, int workers, long total)
+      throws IOException {
     Map<Long, JsonObject> recorded = trainRecords(run);
-    assertEquals(80, recorded.size());
+    assertEquals(total, recorded.size());
     TreeSet<Long> steps = new TreeSet<>();
-    boolean bothRanksUp = false;
-    boolean checkpointSeen = false;
     long previous = 0;
     for (Map<String, Double> s : scrapes) {
-      assertEquals(2.0, s.get("ringtrain_workers"), s.toString());
-      assertEquals(80.0, s.get("ringtrain_total_steps"), s.toString());
+      assertEquals((double) workers, s.get("ringtrain_workers"), s.toString());
+      assertEquals((double) total, s.get("ringtrain_total_steps"), s.toString());
       assertEquals(0.0, s.get("ringtrain_generation"), s.toString());
       assertEquals(1.0, s.get("ringtrain_job_info{name=\"ringtrain\",run_id=\"" + runId(run) + "\"}"), s.toString());
       long step = s.get("ringtrain_step").longValue();
       assertTrue(step >= previous, "the step went back from " + previous + " to " + step);
       previous = step;
-      if (step == 0) continue;
+      if (step == 0) {
+        assertFalse(s.containsKey("ringtrain_train_loss"), "a loss before the first step: " + s);
+        continue;
+      }
       steps.add(step);
-      // The same step's numbers, bit for bit, as metrics.jsonl recorded them.
       JsonObject m = recorded.get(step);
       assertEquals(m.get("loss").getAsDouble(), s.get("ringtrain_train_loss"), "loss at step " + step);
       assertEquals(m.get("lr").getAsDouble(), s.get("ringtrain_learning_rate"), "lr at step " + step);
       assertEquals(m.get("tokens").getAsDouble(), s.get("ringtrain_tokens_seen"), "tokens seen at step " + step);
       assertEquals(m.get("compute_ms").getAsDouble() / 1e3, s.get("ringtrain_step_compute_seconds"), 1e-12);
       assertTrue(s.get("ringtrain_tokens_per_second") > 0, s.toString());
-      if (s.get("ringtrain_rank_up{rank=\"0\"}") == 1.0 && s.get("ringtrain_rank_up{rank=\"1\"}") == 1.0) {
+    }
+    assertTrue(steps.size() >= 2, "the scrapes saw the steps " + steps + " only (" + scrapes.size() + " scrapes)");
+    return steps;
+  }
+
+  @Test
+  void simulateServesItsStepLossAndRanksWhileItTrains() throws Exception {
+    int port = freePort();
+    Path run = tmp.resolve("run");
+    List<Map<String, Double>> scrapes = scrapeWhileRunning(
+        simulate(tmp.resolve("data"), run, 80, "--metrics-port", Integer.toString(port)), port);
+    checkSteps(scrapes, run, 2, 80);
+    boolean bothRanksUp = false;
+    boolean checkpointSeen = false;
+    for (Map<String, Double> s : scrapes) {
+      if (Double.valueOf(1).equals(s.get("ringtrain_rank_up{rank=\"0\"}"))
+          && Double.valueOf(1).equals(s.get("ringtrain_rank_up{rank=\"1\"}"))) {
         bothRanksUp = true;
         for (String rank : List.of("0", "1")) {
           double age = s.get("ringtrain_rank_heartbeat_age_seconds{rank=\"" + rank + "\"}");
@@ -158,9 +193,71 @@ class PrometheusEndpointTest {
         checkpointSeen = true;
       }
     }
-    assertTrue(steps.size() >= 2, "the scrapes saw the steps " + steps + " only (" + scrapes.size() + " scrapes)");
     assertTrue(bothRanksUp, "no scrape saw both ranks up");
     assertTrue(checkpointSeen, "no scrape saw a checkpoint");
+  }
+
+  /** The pid of each rank's worker, from ringtrain_rank_info. */
+  private static Map<String, Long> pids(Map<String, Double> scrape) {
+    Map<String, Long> pids = new TreeMap<>();
+    Pattern info = Pattern.compile("ringtrain_rank_info\\{host=\"[^\"]*\",pid=\"(\\d+)\",rank=\"(\\d+)\"}");
+    for (String k : scrape.keySet()) {
+      Matcher m = info.matcher(k);
+      if (m.matches()) pids.put(m.group(2), Long.parseLong(m.group(1)));
+    }
+    return pids;
+  }
+
+  @Test
+  void aKilledWorkerShowsAsDownThenTheRecoveryAsTheNextGeneration() throws Exception {
+    int port = freePort();
+    Path run = tmp.resolve("recovered");
+    AtomicLong killed = new AtomicLong();
+    List<Map<String, Double>> scrapes = scrapeWhileRunning(simulate(tmp.resolve("data"), run, 80, "--metrics-port",
+        Integer.toString(port), "--checkpoint-every", "10"), port, s -> {
+          Long rank1 = pids(s).get("1");
+          if (killed.get() == 0 && s.get("ringtrain_step") >= 20 && rank1 != null) {
+            // The pid the endpoint names is the worker's: SIGKILL it.
+            ProcessHandle.of(rank1).orElseThrow().destroyForcibly();
+            killed.set(rank1);
+          }
+        });
+    assertTrue(killed.get() != 0, "never killed a worker");
+    Map<Long, JsonObject> recorded = trainRecords(run);
+    boolean downAfterTheKill = false;
+    boolean recovered = false;
+    for (Map<String, Double> s : scrapes) {
+      long step = s.get("ringtrain_step").longValue();
+      if (s.containsKey("ringtrain_train_loss")) {
+        // A recovered run repeats its steps bit for bit, so metrics.jsonl's loss is every scrape's.
+        assertEquals(recorded.get(step).get("loss").getAsDouble(), s.get("ringtrain_train_loss"), "step " + step);
+      }
+      if (s.get("ringtrain_generation_failures_total") == 1.0
+          && Double.valueOf(0).equals(s.get("ringtrain_rank_up{rank=\"1\"}"))) {
+        downAfterTheKill = true;
+      }
+      if (s.get("ringtrain_generation") == 1.0 && s.get("ringtrain_recoveries_total") == 1.0) {
+        recovered = true;
+        assertTrue(s.get("ringtrain_last_recovery_seconds") > 0, s.toString());
+        assertFalse(pids(s).containsValue(killed.get()), "the killed worker still listed: " + s);
+      }
+    }
+    assertTrue(downAfterTheKill, "no scrape showed rank 1 down after the failure");
+    assertTrue(recovered, "no scrape showed generation 1 recovered");
+    assertEquals(80, recorded.size());
+  }
+
+  @Test
+  void trainServesTheStepsOfItsOneProcess() throws Exception {
+    int port = freePort();
+    Path run = tmp.resolve("train");
+    List<Map<String, Double>> scrapes = scrapeWhileRunning(new String[] {"train", "--data",
+        tmp.resolve("data").toString(), "--out", run.toString(), "--layers", "2", "--heads", "2", "--width", "32",
+        "--context", "32", "--batch", "4", "--steps", "200", "--threads", "1", "--eval-interval", "0",
+        "--metrics-port", Integer.toString(port)}, port);
+    checkSteps(scrapes, run, 1, 200);
+    assertTrue(scrapes.stream().noneMatch(s -> s.keySet().stream().anyMatch(k -> k.startsWith("ringtrain_rank_"))),
+        "train has no ranks to report");
   }
 
   private static String runId(Path run) throws IOException {
