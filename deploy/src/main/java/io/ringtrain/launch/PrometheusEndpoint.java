@@ -26,6 +26,7 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -72,7 +73,7 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
     try {
       address = InetAddress.getByName(host);
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("--metrics-host=" + host + " names no address of this machine: " + e.getMessage());
+      throw new IllegalArgumentException("--metrics-host=" + host + " does not resolve: " + e.getMessage());
     }
     return new PrometheusEndpoint(address, host, port, spec, totalSteps);
   }
@@ -123,15 +124,16 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
           if (v.recovery() != null) out.add(v.recovery().totalMs() / 1e3);
         });
     rankGauge("ringtrain_rank_up", "1 while the rank's worker of the current generation is connected, else 0.", null,
-        r -> r.connected() ? 1 : 0, false);
+        r -> r.connected() ? 1 : 0, r -> true);
     rankGauge("ringtrain_rank_heartbeat_age_seconds", "Since the coordinator last heard from the rank (to within one"
-        + " heartbeat interval).", Unit.SECONDS, r -> (System.currentTimeMillis() - r.lastSeenUnixMs()) / 1e3, true);
+        + " heartbeat interval).", Unit.SECONDS, r -> (System.currentTimeMillis() - r.lastSeenUnixMs()) / 1e3,
+        RankHealth::joined);
     rankGauge("ringtrain_rank_last_step", "Last step the rank reported in this generation.", null,
-        r -> (double) r.lastStep(), true);
+        r -> (double) r.lastStep(), RankHealth::joined);
     rankGauge("ringtrain_rank_step_compute_seconds", "Compute time of the rank's last step.", Unit.SECONDS,
-        r -> r.computeMs() / 1e3, true);
+        r -> r.computeMs() / 1e3, r -> r.lastStep() > 0);
     rankGauge("ringtrain_rank_step_allreduce_seconds", "All-reduce time of the rank's last step.", Unit.SECONDS,
-        r -> r.allreduceMs() / 1e3, true);
+        r -> r.allreduceMs() / 1e3, r -> r.lastStep() > 0);
     gauge("ringtrain_rank_info", "The rank's worker process (constant 1).", null, (v, out) -> {
       for (RankHealth r : v.ranks()) {
         if (r.joined()) out.add(1, Integer.toString(r.rank()), Long.toString(r.pid()), r.host());
@@ -148,8 +150,10 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
     try {
       server = HTTPServer.builder().inetAddress(address).port(port).registry(registry).buildAndStart();
     } catch (IOException e) {
+      boolean inUse = String.valueOf(e.getMessage()).contains("in use");
       BindException be = new BindException("cannot serve metrics on " + host + ":" + port + ": " + e.getMessage()
-          + (port != 0 ? " (is the port in use? pick another --metrics-port, or 0 for a free one)" : ""));
+          + (inUse ? " (is the port in use? pick another --metrics-port, or 0 for a free one)"
+              : " (is --metrics-host an address of this machine?)"));
       be.initCause(e);
       throw be;
     }
@@ -204,12 +208,12 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
     });
   }
 
-  /** One series per rank; {@code joinedOnly}: none for a rank no worker holds yet. */
+  /** One series per rank {@code known} holds for (a rank no worker holds yet has no heartbeat age). */
   private void rankGauge(String name, String help, Unit unit, ToDoubleFunction<RankHealth> value,
-      boolean joinedOnly) {
+      Predicate<RankHealth> known) {
     gauge(name, help, unit, (v, out) -> {
       for (RankHealth r : v.ranks()) {
-        if (r.joined() || !joinedOnly) out.add(value.applyAsDouble(r), Integer.toString(r.rank()));
+        if (known.test(r)) out.add(value.applyAsDouble(r), Integer.toString(r.rank()));
       }
     }, "rank");
   }

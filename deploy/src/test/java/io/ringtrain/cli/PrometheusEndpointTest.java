@@ -85,8 +85,8 @@ class PrometheusEndpointTest {
       if (line.isBlank() || line.startsWith("#")) continue;
       int space = line.lastIndexOf(' ');
       String v = line.substring(space + 1);
-      samples.put(line.substring(0, space),
-          v.equals("+Inf") ? Double.POSITIVE_INFINITY : v.equals("-Inf") ? Double.NEGATIVE_INFINITY : Double.parseDouble(v));
+      samples.put(line.substring(0, space), v.equals("+Inf") ? Double.POSITIVE_INFINITY
+          : v.equals("-Inf") ? Double.NEGATIVE_INFINITY : Double.parseDouble(v));
     }
     return samples;
   }
@@ -280,5 +280,12 @@ class PrometheusEndpointTest {
     Cli.Result r = Cli.run(simulate(tmp.resolve("data"), tmp.resolve("bad-port"), 4, "--metrics-port", "70000"));
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.all());
     assertTrue(r.err().contains("--metrics-port=70000 must be 0..65535"), r.err());
+    // A documentation address (TEST-NET-1), no interface's: binding fails, and nothing is sent anywhere.
+    r = Cli.run(simulate(tmp.resolve("data"), tmp.resolve("not-mine"), 4, "--metrics-port", "0", "--metrics-host",
+        "192.0.2.1"));
+    assertEquals(ExitCodes.IO_ERROR, r.code(), r.all());
+    assertTrue(r.err().contains("cannot serve metrics on 192.0.2.1:0")
+        && r.err().contains("is --metrics-host an address of this machine?"), r.err());
+    assertFalse(Files.exists(tmp.resolve("not-mine")), "the run directory was created");
   }
 }
