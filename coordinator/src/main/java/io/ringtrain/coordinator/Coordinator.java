@@ -497,9 +497,8 @@ public final class Coordinator implements AutoCloseable {
           : new RankHealth(r, true, m.channel.isActive(), m.pid, m.ringHost, m.lastSeenMs, m.lastStep, m.computeMs,
               m.allreduceMs));
     }
-    int g = generation;
     List<RankHealth> all = List.copyOf(ranks);
-    notifyListener(() -> listener.onRanks(g, all));
+    notifyListener(() -> listener.onRanks(all));
   }
 
   private void end(int exitCode, String reason) {

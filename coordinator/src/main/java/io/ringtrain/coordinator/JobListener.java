@@ -45,7 +45,7 @@ public interface JobListener {
    * At every heartbeat tick until the job ends: each rank of the current generation, in rank
    * order.
    */
-  default void onRanks(int generation, List<RankHealth> ranks) {}
+  default void onRanks(List<RankHealth> ranks) {}
 
   /** Both listeners hear every event, {@code first} before {@code second}. */
   static JobListener inOrder(JobListener first, JobListener second) {
@@ -99,9 +99,9 @@ public interface JobListener {
       }
 
       @Override
-      public void onRanks(int generation, List<RankHealth> ranks) {
-        first.onRanks(generation, ranks);
-        second.onRanks(generation, ranks);
+      public void onRanks(List<RankHealth> ranks) {
+        first.onRanks(ranks);
+        second.onRanks(ranks);
       }
     };
   }

@@ -265,7 +265,7 @@ public final class PrometheusEndpoint implements JobListener, AutoCloseable {
   }
 
   @Override
-  public void onRanks(int generation, List<RankHealth> ranks) {
+  public void onRanks(List<RankHealth> ranks) {
     this.ranks = ranks;
   }
 
