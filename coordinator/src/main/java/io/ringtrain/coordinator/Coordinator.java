@@ -118,6 +118,10 @@ public final class Coordinator implements AutoCloseable {
     int statePort;
     long heldStep = -1;
     long heldDigest;
+    // The last step this rank reported, for RankHealth.
+    long lastStep;
+    double computeMs;
+    double allreduceMs;
 
     Member(Channel channel) {
       this.channel = channel;
@@ -467,6 +471,9 @@ public final class Coordinator implements AutoCloseable {
 
   private void report(Member m, io.ringtrain.proto.StepReport r) {
     if (phase != Phase.RUNNING) return;
+    m.lastStep = r.getStep();
+    m.computeMs = r.getComputeMs();
+    m.allreduceMs = r.getAllreduceMs();
     StepAggregator.Outcome o = steps.add(m.rank, r);
     if (o instanceof StepAggregator.Diverged d) {
       end(1, d.reason());
@@ -607,6 +614,7 @@ public final class Coordinator implements AutoCloseable {
       for (Member m : members.values()) m.lastSeenMs = now;
     }
     lastTickMs = now;
+    publishRanks();
     if (phase == Phase.RENDEZVOUS && now - generationStartMs > rendezvousTimeoutMs) {
       long joined = Arrays.stream(slots).filter(s -> s != null).count();
       String why = "only " + joined + " of " + world + " workers joined generation " + generation + " within "
@@ -631,6 +639,19 @@ public final class Coordinator implements AutoCloseable {
       }
       m.channel.writeAndFlush(beat);
     }
+  }
+
+  /** The current generation's ranks, copied on the loop and handed to the listener's thread. */
+  private void publishRanks() {
+    List<RankHealth> ranks = new ArrayList<>(world);
+    for (int r = 0; r < world; r++) {
+      Member m = slots[r];
+      ranks.add(m == null ? new RankHealth(r, false, false, 0, "", 0, 0, 0, 0)
+          : new RankHealth(r, true, m.channel.isActive(), m.pid, m.ringHost, m.lastSeenMs, m.lastStep, m.computeMs,
+              m.allreduceMs));
+    }
+    List<RankHealth> all = List.copyOf(ranks);
+    notifyListener(() -> listener.onRanks(all));
   }
 
   private void end(int exitCode, String reason) {

@@ -47,6 +47,12 @@ public interface JobListener {
   /** Called once with the job's end: normal completion or the failure that stopped it. */
   default void onEnd(JobOutcome outcome) {}
 
+  /**
+   * At every heartbeat tick until the job ends: each rank of the current generation, in rank
+   * order.
+   */
+  default void onRanks(List<RankHealth> ranks) {}
+
   /** Both listeners hear every event, {@code first} before {@code second}. */
   static JobListener inOrder(JobListener first, JobListener second) {
     return new JobListener() {
@@ -102,6 +108,12 @@ public interface JobListener {
       public void onEnd(JobOutcome outcome) {
         first.onEnd(outcome);
         second.onEnd(outcome);
+      }
+
+      @Override
+      public void onRanks(List<RankHealth> ranks) {
+        first.onRanks(ranks);
+        second.onRanks(ranks);
       }
     };
   }

@@ -1,12 +1,14 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.coordinator.JobListener;
 import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.coordinator.RestorePoints;
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.launch.ClusterJob;
 import io.ringtrain.launch.LocalCluster;
+import io.ringtrain.launch.PrometheusEndpoint;
 import io.ringtrain.launch.ReportingListener;
 import io.ringtrain.launch.WorkerLauncher;
 import io.ringtrain.metrics.MetricsLog;
@@ -21,6 +23,7 @@ import io.ringtrain.train.RunReporter;
 import io.ringtrain.train.Trainer;
 import io.ringtrain.train.TrainingData;
 import io.ringtrain.train.TrainingDivergedException;
+import io.ringtrain.train.TrainingListener;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -39,14 +42,21 @@ import org.apache.hadoop.fs.Path;
 final class LocalRun {
   private LocalRun() {}
 
-  /** In this JVM with one worker, else as worker JVMs on this machine. */
+  /** In this JVM with one worker, else as worker JVMs on this machine; no metrics endpoint. */
   static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out) throws Exception {
-    return run(spec, resumeFrom, out, spec.getCluster().getWorkers() > 1 ? new LocalCluster(spec, out) : null);
+    return run(spec, resumeFrom, out, MetricsOptions.NONE);
+  }
+
+  /** In this JVM with one worker, else as worker JVMs on this machine. */
+  static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, MetricsOptions metricsOptions)
+      throws Exception {
+    return run(spec, resumeFrom, out, spec.getCluster().getWorkers() > 1 ? new LocalCluster(spec, out) : null,
+        metricsOptions);
   }
 
   /** With the workers {@code launcher} places, or in this JVM when it is null. */
-  static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, WorkerLauncher launcher)
-      throws Exception {
+  static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, WorkerLauncher launcher,
+      MetricsOptions metricsOptions) throws Exception {
     Configuration conf = FileSystems.configuration();
     Path runDir = new Path(spec.getOut());
     FileSystem fs = runDir.getFileSystem(conf);
@@ -59,11 +69,24 @@ final class LocalRun {
             + existing.get().getName() + ": continue it with `ringtrain resume " + runDir + "` or choose another --out");
       }
       spec = spec.toBuilder().setRunId(UUID.randomUUID().toString()).build();
-      fs.mkdirs(runDir);
-      write(fs, new Path(runDir, SPEC_FILE), JobSpecs.toJson(JobSpecs.withoutSecret(spec)));
-      write(fs, new Path(runDir, PLAN_FILE), plan.checkpoints().toJson());
     }
-    out.println(plan.describe());
+    // A port in use is refused here too, before the run directory's first file.
+    try (PrometheusEndpoint prometheus = metricsOptions.start(spec, plan.steps(), out)) {
+      if (resumeFrom == null) {
+        fs.mkdirs(runDir);
+        write(fs, new Path(runDir, SPEC_FILE), JobSpecs.toJson(JobSpecs.withoutSecret(spec)));
+        write(fs, new Path(runDir, PLAN_FILE), plan.checkpoints().toJson());
+      }
+      out.println(plan.describe());
+      train(spec, resumeFrom, out, launcher, prometheus, conf, fs, runDir);
+    }
+    out.println("done: " + plan.steps() + " steps, " + plan.tokens() + " tokens; run directory " + runDir);
+    return ExitCodes.OK;
+  }
+
+  /** The training itself, its events told to the run's files and to {@code prometheus} when there is one. */
+  private static void train(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, WorkerLauncher launcher,
+      PrometheusEndpoint prometheus, Configuration conf, FileSystem fs, Path runDir) throws Exception {
     long keepThroughStep = resumeFrom == null ? -1 : resumeFrom.manifest().getStep();
     try (MetricsLog metrics = MetricsLog.open(fs, runDir, keepThroughStep);
          TensorBoardEvents tensorboard = TensorBoardEvents.open(fs, runDir, keepThroughStep)) {
@@ -74,18 +97,19 @@ final class LocalRun {
         RestorePoints restore = (generation, recordedStep) -> generation == 0
             ? Optional.ofNullable(resumeFrom).map(LocalRun::restorePoint)
             : newestIntact(fs, runDir, job, recordedStep, out).map(LocalRun::restorePoint);
+        JobListener reporting = new ReportingListener(reporter, out, spec.getCluster().getMaxRestarts());
+        // The endpoint hears each event first: a slow write of the run's files never holds its numbers back.
         JobOutcome outcome = ClusterJob.run(spec, restore,
-            new ReportingListener(reporter, out, spec.getCluster().getMaxRestarts()), launcher, out);
+            prometheus == null ? reporting : JobListener.inOrder(prometheus, reporting), launcher, out);
         if (!outcome.ok()) {
           throw new UserFacingFailure(outcome.exitCode() == ExitCodes.BAD_INPUT ? ExitCodes.BAD_INPUT : ExitCodes.FAILED,
               "job stopped: " + outcome.reason() + lastCheckpoint(fs, runDir, spec));
         }
       } else {
-        inProcess(spec, resumeFrom, conf, fs, runDir, reporter, out);
+        inProcess(spec, resumeFrom, conf, fs, runDir, prometheus == null ? reporter : prometheus.alongside(reporter),
+            prometheus, out);
       }
     }
-    out.println("done: " + plan.steps() + " steps, " + plan.tokens() + " tokens; run directory " + runDir);
-    return ExitCodes.OK;
   }
 
   /** The run's own spec, as it started (the identity its checkpoints are checked against). */
@@ -111,13 +135,14 @@ final class LocalRun {
   }
 
   private static void inProcess(JobSpec spec, Checkpoints.Loaded resumeFrom, Configuration conf, FileSystem fs,
-      Path runDir, RunReporter reporter, PrintStream out) throws IOException {
+      Path runDir, TrainingListener listener, PrometheusEndpoint prometheus, PrintStream out) throws IOException {
     try (TrainingData data = TrainingData.open(spec, conf);
          Backend backend = Backends.create(spec.getCluster(), out)) {
       Trainer trainer = new Trainer(spec, backend, Collective.single(), data.train(), data.val(), fs, runDir, resumeFrom);
       if (resumeFrom != null) out.println("resumed from " + resumeFrom.dir() + " at step " + trainer.step());
+      if (prometheus != null) prometheus.onGenerationStart(0, trainer.step());
       try {
-        trainer.run(reporter);
+        trainer.run(listener);
       } catch (TrainingDivergedException e) {
         throw new UserFacingFailure(ExitCodes.FAILED, e.getMessage() + lastCheckpoint(fs, runDir, spec));
       }

@@ -33,6 +33,8 @@ public final class ResumeCommand implements Callable<Integer> {
 
   @Mixin BackendOptions backendOptions;
 
+  @Mixin MetricsOptions metrics;
+
   @Override
   public Integer call() throws Exception {
     Configuration conf = FileSystems.configuration();
@@ -45,7 +47,7 @@ public final class ResumeCommand implements Callable<Integer> {
     System.out.println("resuming from " + ckpt.dir() + " (step " + ckpt.manifest().getStep() + ")");
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
     spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();
-    return LocalRun.run(spec, ckpt, System.out);
+    return LocalRun.run(spec, ckpt, System.out, metrics);
   }
 
   private static UserFacingFailure noCheckpoint(Path run) {

@@ -22,11 +22,13 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Mixin JobSpecOptions job;
 
+  @Mixin MetricsOptions metrics;
+
   @Override
   public Integer call() throws Exception {
     if (workers < 1) throw new IllegalArgumentException("--workers=" + workers + " must be > 0");
     job.workers = workers;
     JobSpec spec = job.resolve(FileSystems.configuration());
-    return LocalRun.run(spec, null, System.out);
+    return LocalRun.run(spec, null, System.out, metrics);
   }
 }

@@ -41,6 +41,8 @@ public final class SubmitCommand implements Callable<Integer> {
 
   @Mixin JobSpecOptions job;
 
+  @Mixin MetricsOptions metrics;
+
   private static final String EXECUTOR_OPTIONS = "spark.executor.extraJavaOptions";
 
   /**
@@ -81,7 +83,7 @@ public final class SubmitCommand implements Callable<Integer> {
       spec = qualified(spec).toBuilder().setCluster(spec.getCluster().toBuilder().setCoordinatorHost(driverHost))
           .build();
       return LocalRun.run(spec, null, System.out,
-          new SparkCluster(sc, workers, driverHost, Duration.ofSeconds(slotWaitSeconds)));
+          new SparkCluster(sc, workers, driverHost, Duration.ofSeconds(slotWaitSeconds)), metrics);
     } finally {
       sc.stop();
     }

@@ -18,6 +18,8 @@ import picocli.CommandLine.Mixin;
 public final class TrainCommand implements Callable<Integer> {
   @Mixin JobSpecOptions job;
 
+  @Mixin MetricsOptions metrics;
+
   @Override
   public Integer call() throws Exception {
     JobSpec spec = job.resolve(FileSystems.configuration());
@@ -31,6 +33,6 @@ public final class TrainCommand implements Callable<Integer> {
           .setSchedule(spec.getSchedule().toBuilder().setGradAccum(spec.getSchedule().getGradAccum() * workers))
           .build();
     }
-    return LocalRun.run(spec, null, System.out);
+    return LocalRun.run(spec, null, System.out, metrics);
   }
 }
