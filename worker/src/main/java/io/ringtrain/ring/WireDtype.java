@@ -72,9 +72,4 @@ public enum WireDtype {
   static float fromBf16(short bf16) {
     return Float.intBitsToFloat(bf16 << 16);
   }
-
-  /** The fp32 value this rank keeps for what it sent: the same on the sending and receiving side. */
-  public float round(float value) {
-    return this == FP32 ? value : fromBf16(toBf16(value));
-  }
 }

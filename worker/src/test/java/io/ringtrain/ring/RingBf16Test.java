@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -46,6 +50,11 @@ class RingBf16Test {
     return Float.intBitsToFloat(pick);
   }
 
+  /** The ring's own rounding, fp32 to bf16 and back. */
+  private static float bf16(float f) {
+    return WireDtype.fromBf16(WireDtype.toBf16(f));
+  }
+
   /** The ring's order with a rounding after every hop: r(r(r(x_c) + x_c+1) + ...) for chunk c. */
   static float[] perHopSum(float[][] inputs, int offset, int length, double[] bound) {
     int n = inputs.length;
@@ -80,18 +89,63 @@ class RingBf16Test {
     }
     for (float f : cases) {
       if (Float.isNaN(f)) {
-        assertTrue(Float.isNaN(WireDtype.BF16.round(f)), "NaN " + Integer.toHexString(Float.floatToRawIntBits(f)));
+        assertTrue(Float.isNaN(bf16(f)), "NaN " + Integer.toHexString(Float.floatToRawIntBits(f)));
         continue;
       }
-      assertEquals(Float.floatToRawIntBits(referenceRound(f)), Float.floatToRawIntBits(WireDtype.BF16.round(f)),
+      assertEquals(Float.floatToRawIntBits(referenceRound(f)), Float.floatToRawIntBits(bf16(f)),
           () -> "rounding " + f + " (0x" + Integer.toHexString(Float.floatToRawIntBits(f)) + ")");
     }
     // NaNs whose payload sits in the low bits would become infinity (or flip sign) with a plain bias.
     for (int bits : new int[] {0x7F800001, 0x7FFFFFFF, 0xFF800001, 0xFFFFFFFF}) {
-      assertTrue(Float.isNaN(WireDtype.BF16.round(Float.intBitsToFloat(bits))), Integer.toHexString(bits));
+      assertTrue(Float.isNaN(bf16(Float.intBitsToFloat(bits))), Integer.toHexString(bits));
     }
-    assertEquals(Float.POSITIVE_INFINITY, WireDtype.BF16.round(Float.MAX_VALUE));
-    assertEquals(1f, WireDtype.BF16.round(Float.intBitsToFloat(0x3F808000)));
+    assertEquals(Float.POSITIVE_INFINITY, bf16(Float.MAX_VALUE));
+    assertEquals(1f, bf16(Float.intBitsToFloat(0x3F808000)));
+  }
+
+  /** The codec's Vector API loops against the scalar rounding, on every kind of float bits. */
+  @Test
+  void framesRoundWidenAndAddAsTheScalarRoundingDoes() {
+    Random random = new Random(23);
+    int count = 100_003; // vector loops and a scalar tail
+    float[] src = new float[count];
+    float[] data = new float[count];
+    for (int i = 0; i < count; i++) {
+      src[i] = Float.intBitsToFloat(random.nextInt()); // NaNs, infinities, subnormals, ties
+      data[i] = (float) random.nextGaussian();
+    }
+    src[0] = Float.intBitsToFloat(0x7F800001); // NaNs a plain bias would break
+    src[1] = Float.intBitsToFloat(0xFFFFFFFF);
+    src[2] = Float.intBitsToFloat(0x3F808000);
+    ByteBuf frame = FrameCodec.encode(UnpooledByteBufAllocator.DEFAULT, 0, 0, FrameCodec.REDUCE_SCATTER,
+        WireDtype.BF16, 0, 0, src, 0, count);
+    ByteBuf sum = null;
+    try {
+      ByteBuffer payload = frame.nioBuffer(FrameCodec.HEADER_BYTES, count * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < count; i++) {
+        assertEquals(WireDtype.toBf16(src[i]), payload.getShort(i * 2), "element " + i);
+      }
+      float[] widened = new float[count];
+      FrameCodec.read(WireDtype.BF16, payload, widened, 0, count);
+      float[] before = data.clone();
+      sum = FrameCodec.addAndForward(UnpooledByteBufAllocator.DEFAULT, 0, 0, FrameCodec.ALL_GATHER,
+          WireDtype.BF16, 0, 0, data, 0, count, payload);
+      ByteBuffer out = sum.nioBuffer(FrameCodec.HEADER_BYTES, count * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < count; i++) {
+        short bits = payload.getShort(i * 2);
+        assertEquals(Float.floatToRawIntBits(WireDtype.fromBf16(bits)), Float.floatToRawIntBits(widened[i]));
+        short expected = WireDtype.toBf16(before[i] + WireDtype.fromBf16(bits));
+        if (Float.isNaN(WireDtype.fromBf16(expected))) {
+          assertTrue(Float.isNaN(WireDtype.fromBf16(out.getShort(i * 2))) && Float.isNaN(data[i]), "element " + i);
+        } else {
+          assertEquals(expected, out.getShort(i * 2), "element " + i);
+          assertEquals(Float.floatToRawIntBits(WireDtype.fromBf16(expected)), Float.floatToRawIntBits(data[i]));
+        }
+      }
+    } finally {
+      frame.release();
+      if (sum != null) sum.release();
+    }
   }
 
   @ParameterizedTest(name = "{0} ranks")
