@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import io.ringtrain.model.GptModel;
 import io.ringtrain.plan.MemoryEstimate;
+import io.ringtrain.ring.WireDtype;
 import io.ringtrain.ring.bench.AllReduceBench;
 import io.ringtrain.spec.JobSpecs;
 import java.util.concurrent.Callable;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "All-reduce M MiB of floats among N worker JVMs over the Netty ring on 127.0.0.1. Prints the median time",
-      "(slowest rank per iteration), algorithm bandwidth and bus bandwidth (busbw = bytes/time x 2(N-1)/N, as nccl-tests)."
+      "(slowest rank per iteration), algorithm bandwidth and bus bandwidth (busbw = bytes/time x 2(N-1)/N, as nccl-tests),",
+      "counting the fp32 buffer; wire busbw counts the bytes sent (half of them with --wire-dtype bf16)."
     })
 public final class BenchAllReduceCommand implements Callable<Integer> {
   @Option(names = "--workers", defaultValue = "2", description = "Ranks, one JVM each (default ${DEFAULT-VALUE}).")
@@ -26,6 +28,10 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
   @Option(names = "--iterations", defaultValue = "20", description = "Timed iterations after warm-up (default ${DEFAULT-VALUE}).")
   int iterations;
 
+  @Option(names = "--wire-dtype", defaultValue = "fp32", paramLabel = "fp32|bf16",
+      description = "Precision on the wire, as cluster.wire_dtype (default ${DEFAULT-VALUE}).")
+  String wireDtype;
+
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
@@ -35,7 +41,7 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     checkSizes();
-    AllReduceBench.Result r = AllReduceBench.run(workers, mib, iterations);
+    AllReduceBench.Result r = AllReduceBench.run(workers, mib, iterations, WireDtype.of(wireDtype));
     System.out.println(json ? r.toJson() : r.toString());
     return ExitCodes.OK;
   }

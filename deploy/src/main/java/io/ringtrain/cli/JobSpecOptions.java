@@ -75,6 +75,9 @@ public final class JobSpecOptions {
   @Option(names = "--heartbeat-ms", description = "cluster.heartbeat_ms") Integer heartbeatMs;
   @Option(names = "--failure-timeout-ms", description = "cluster.failure_timeout_ms: a silent worker is declared dead after this") Integer failureTimeoutMs;
   @Option(names = "--max-restarts", description = "cluster.max_restarts: generations restarted after a lost worker (default 3)") Integer maxRestarts;
+  @Option(names = "--wire-dtype", paramLabel = "fp32|bf16",
+      description = "cluster.wire_dtype: precision of the gradients between workers (default fp32, exact; bf16 halves the bytes, rounding each hop's partial sums)")
+  String wireDtype;
   @Option(names = "--peer-recovery", negatable = true, description = "cluster.peer_recovery: survivors of simulate hand their state to replacements (default); --no-peer-recovery restarts from the last checkpoint") Boolean peerRecovery;
 
   /** Set by the launcher commands (simulate: --workers), not a flag of its own. */
@@ -121,6 +124,7 @@ public final class JobSpecOptions {
     if (heartbeatMs != null) b.getClusterBuilder().setHeartbeatMs(heartbeatMs);
     if (failureTimeoutMs != null) b.getClusterBuilder().setFailureTimeoutMs(failureTimeoutMs);
     if (maxRestarts != null) b.getClusterBuilder().setMaxRestarts(maxRestarts);
+    if (wireDtype != null) b.getClusterBuilder().setWireDtype(wireDtype);
     if (peerRecovery != null) b.getClusterBuilder().setPeerRecovery(peerRecovery);
     if (workers != null) b.getClusterBuilder().setWorkers(workers);
     if (initFrom != null) b.setInitFrom(initFrom);

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       SweepCommand.class,
       BenchCommand.class,
       DevicesCommand.class,
+      EstimateCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {"", "Exit codes: 0 done, 1 the work failed, 2 bad request or input, 3 environment (I/O), 130 interrupted."})

@@ -35,6 +35,8 @@ import java.util.Set;
  */
 public final class JobSpecs {
   public static final Set<String> BACKENDS = Set.of("java", "opencl", "auto");
+  /** cluster.wire_dtype: what the ring's worker module accepts (io.ringtrain.ring.WireDtype). */
+  public static final List<String> WIRE_DTYPES = List.of("fp32", "bf16");
   /** A ring's latency grows with its length; past this many workers a job wants a tree, not a ring. */
   public static final int MAX_WORKERS = 1024;
   /** Far beyond any machine's cores: a bound that catches typos before they create the threads. */
@@ -194,6 +196,7 @@ public final class JobSpecs {
     if (!k.hasBucketMib()) k.setBucketMib(4);
     if (!k.hasMaxRestarts()) k.setMaxRestarts(3);
     if (!k.hasRestartBackoffMs()) k.setRestartBackoffMs(500);
+    if (!k.hasWireDtype()) k.setWireDtype("fp32");
     if (!k.hasPeerRecovery()) k.setPeerRecovery(true);
     return b.build();
   }
@@ -282,6 +285,10 @@ public final class JobSpecs {
     positive(p, "cluster.bucket_mib", k.getBucketMib());
     if (k.getMaxRestarts() < 0) p.add("cluster.max_restarts=" + k.getMaxRestarts() + " must be >= 0 (0: fail at the first loss)");
     if (k.getRestartBackoffMs() < 0) p.add("cluster.restart_backoff_ms=" + k.getRestartBackoffMs() + " must be >= 0");
+    if (!WIRE_DTYPES.contains(k.getWireDtype())) {
+      p.add("cluster.wire_dtype=\"" + k.getWireDtype() + "\" is not one of " + WIRE_DTYPES
+          + " (fp32: exact; bf16: half the bytes on the wire, gradients rounded at each hop)");
+    }
     return p;
   }
 

@@ -17,6 +17,15 @@ public interface Collective {
    */
   void allReduceSum(long step, int tag, float[] data, int offset, int length) throws IOException;
 
+  /**
+   * As {@link #allReduceSum}, for gradients: the sum may travel in a lower precision than fp32
+   * (cluster.wire_dtype), still bit-identical on every rank. Values that are reported as they
+   * are (a validation loss) use {@link #allReduceSum}, which stays exact.
+   */
+  default void allReduceGradients(long step, int tag, float[] data, int offset, int length) throws IOException {
+    allReduceSum(step, tag, data, offset, length);
+  }
+
   /** Waits for every operation started for {@code step}. */
   default void await(long step) throws IOException {}
 

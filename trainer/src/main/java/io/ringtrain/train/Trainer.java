@@ -178,7 +178,7 @@ public final class Trainer {
         System.arraycopy(grads, from, ringBuf, from, len);
       }
       try {
-        collective.allReduceSum(step, segment, ringBuf, from, len);
+        collective.allReduceGradients(step, segment, ringBuf, from, len);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -49,15 +49,16 @@ class JobSpecsTest {
   void everyBadFieldIsReportedAtOnce() {
     JobSpec spec = JobSpecs.parse(
         "model { vocab_size: 70000 } data { batch_size: 0 } optimizer { lr: -1 } "
-            + "schedule { steps: 10 tokens: 100 } cluster { backend: \"cuda\" coordinator_port: 70000 }",
+            + "schedule { steps: 10 tokens: 100 } cluster { backend: \"cuda\" coordinator_port: 70000 wire_dtype: \"fp16\" }",
         false, "inline");
     InvalidJobSpecException e = assertThrows(InvalidJobSpecException.class, () -> JobSpecs.resolve(spec, "inline"));
     String all = String.join("\n", e.problems());
     for (String field : new String[] {"model.vocab_size=70000", "data.batch_size=0", "optimizer.lr=-1.0",
-        "schedule.steps=10 and schedule.tokens=100", "cluster.backend=\"cuda\"", "cluster.coordinator_port=70000"}) {
+        "schedule.steps=10 and schedule.tokens=100", "cluster.backend=\"cuda\"", "cluster.coordinator_port=70000",
+        "cluster.wire_dtype=\"fp16\" is not one of [fp32, bf16]"}) {
       assertTrue(all.contains(field), () -> "missing " + field + " in\n" + all);
     }
-    assertEquals(6, e.problems().size(), all);
+    assertEquals(7, e.problems().size(), all);
   }
 
   @Test
@@ -71,7 +72,12 @@ class JobSpecsTest {
   @Test
   void jsonRoundTrip() {
     JobSpec spec = JobSpecs.resolve(JobSpec.getDefaultInstance(), "test");
+    assertEquals("fp32", spec.getCluster().getWireDtype());
     assertEquals(spec, JobSpecs.parse(JobSpecs.toJson(spec), true, "roundtrip"));
+    JobSpec bf16 = JobSpecs.resolve(JobSpecs.parse("{\"cluster\": {\"wire_dtype\": \"bf16\"}}", true, "x"), "x");
+    String json = JobSpecs.toJson(bf16);
+    assertTrue(json.contains("\"wire_dtype\": \"bf16\""), json);
+    assertEquals(bf16, JobSpecs.parse(json, true, "roundtrip"));
   }
 
   @Test

@@ -3,6 +3,8 @@ package io.ringtrain.ring;
 import io.ringtrain.coordinator.Hmac;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -19,10 +21,15 @@ import java.util.function.Consumer;
  *
  * <ol>
  *   <li>listener → dialer: hello magic, listener nonce nL (fresh per connection);
- *   <li>dialer → listener: the dialer's rank, dialer nonce nD, MAC(dialer role, nL, nD, ranks, job);
- *   <li>listener → dialer: MAC(listener role, nL, nD, ranks, job), sent only once it checked the
- *       dialer's MAC and rank.
+ *   <li>dialer → listener: the dialer's rank, its wire dtype, dialer nonce nD,
+ *       MAC(dialer role, nL, nD, ranks, dialer's dtype, job);
+ *   <li>listener → dialer: its wire dtype, MAC(listener role, nL, nD, ranks, listener's dtype, job),
+ *       sent only once it checked the dialer's MAC and rank.
  * </ol>
+ *
+ * <p>Each side, once it has checked the other's MAC, compares the two wire dtypes: ranks that
+ * disagree fail to connect, both of them, with a message naming both settings, rather than
+ * exchange frames the other cannot read.
  *
  * <p>Each MAC covers both nonces, so it is fresh for both sides and a recorded one is worthless;
  * the role byte makes a dialer's MAC useless as a listener's (no reflection); the two ranks bind
@@ -37,24 +44,39 @@ final class HmacHandshake {
   static final int MAC_BYTES = 32;
   /** Message 1: magic and the listener's nonce. */
   static final int HELLO_BYTES = Integer.BYTES + NONCE_BYTES;
-  /** Message 2: the dialer's rank, its nonce and its MAC. Message 3 is one MAC. */
-  static final int ANSWER_BYTES = Integer.BYTES + NONCE_BYTES + MAC_BYTES;
+  /** Message 2: the dialer's rank, its wire dtype, its nonce and its MAC. */
+  static final int ANSWER_BYTES = 2 * Integer.BYTES + NONCE_BYTES + MAC_BYTES;
+  /** Message 3: the listener's wire dtype and its MAC. */
+  static final int PROOF_BYTES = Integer.BYTES + MAC_BYTES;
   static final byte DIALER = 'D';
   static final byte LISTENER = 'L';
-  private static final byte[] PROTOCOL = "ringtrain ring handshake v2".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] PROTOCOL = "ringtrain ring handshake v3".getBytes(StandardCharsets.UTF_8);
 
   private HmacHandshake() {}
 
   /**
-   * HMAC-SHA256(secret, protocol ‖ role ‖ nL ‖ nD ‖ dialer rank ‖ listener rank ‖ job id): the same
-   * primitive as the control plane's join. The job id is the only field of variable length and
-   * comes last, so no two different inputs concatenate to the same bytes.
+   * HMAC-SHA256(secret, protocol ‖ role ‖ nL ‖ nD ‖ dialer rank ‖ listener rank ‖ sender's wire
+   * dtype ‖ job id): the same primitive as the control plane's join. The job id is the only field
+   * of variable length and comes last, so no two different inputs concatenate to the same bytes.
    */
   static byte[] mac(byte[] secret, byte role, byte[] listenerNonce, byte[] dialerNonce, int dialerRank,
-      int listenerRank, String jobId) {
+      int listenerRank, int dtype, String jobId) {
     return Hmac.sign(secret, PROTOCOL, new byte[] {role}, listenerNonce, dialerNonce,
-        ByteBuffer.allocate(2 * Integer.BYTES).putInt(dialerRank).putInt(listenerRank).array(),
+        ByteBuffer.allocate(3 * Integer.BYTES).putInt(dialerRank).putInt(listenerRank).putInt(dtype)
+            .array(),
         jobId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Why two ranks' wire dtypes cannot share a link, or null when they agree. */
+  static String dtypeMismatch(RingConfig mine, int peerRank, int theirs) {
+    if (theirs == mine.wireDtype().code()) {
+      return null;
+    }
+    WireDtype other = WireDtype.ofCode(theirs);
+    return "wire dtype mismatch: ring peer rank " + peerRank + " uses cluster.wire_dtype="
+        + (other == null ? "(unknown code " + theirs + ")" : other.spelling()) + " but this rank ("
+        + mine.rank() + ") uses " + mine.wireDtype().spelling()
+        + "; every rank of a ring must use the same wire dtype";
   }
 
   /**
@@ -67,18 +89,26 @@ final class HmacHandshake {
     private final CompletableFuture<RingConfig> assignment;
     private final long timeoutMs;
     private final Consumer<Channel> onAccepted;
+    private final Consumer<String> onMismatch;
     private final byte[] nonce = Hmac.nonce();
     private final byte[] dialerNonce = new byte[NONCE_BYTES];
     private final byte[] dialerMac = new byte[MAC_BYTES];
     private int dialerRank;
+    private int dialerDtype;
     private boolean answered;
     private boolean done;
     private ScheduledFuture<?> deadline;
 
-    Acceptor(CompletableFuture<RingConfig> assignment, long timeoutMs, Consumer<Channel> onAccepted) {
+    /**
+     * @param onAccepted the previous rank proved itself and agrees on the wire dtype
+     * @param onMismatch it proved itself but uses another wire dtype: why, for the connect to fail
+     */
+    Acceptor(CompletableFuture<RingConfig> assignment, long timeoutMs, Consumer<Channel> onAccepted,
+        Consumer<String> onMismatch) {
       this.assignment = assignment;
       this.timeoutMs = timeoutMs;
       this.onAccepted = onAccepted;
+      this.onMismatch = onMismatch;
     }
 
     @Override
@@ -112,6 +142,7 @@ final class HmacHandshake {
         return;
       }
       dialerRank = in.readIntLE();
+      dialerDtype = in.readIntLE();
       in.readBytes(dialerNonce);
       in.readBytes(dialerMac);
       answered = true;
@@ -128,7 +159,7 @@ final class HmacHandshake {
         return;
       }
       byte[] expected = mac(config.secret(), DIALER, nonce, dialerNonce, dialerRank, config.rank(),
-          config.jobId());
+          dialerDtype, config.jobId());
       if (!MessageDigest.isEqual(dialerMac, expected)) {
         refuse(ctx, "bad HMAC");
       } else if (dialerRank != config.prev()) {
@@ -136,9 +167,20 @@ final class HmacHandshake {
       } else {
         done = true;
         deadline.cancel(false);
-        ctx.writeAndFlush(ctx.alloc().buffer(MAC_BYTES).writeBytes(mac(config.secret(), LISTENER, nonce,
-            dialerNonce, dialerRank, config.rank(), config.jobId())));
-        onAccepted.accept(ctx.channel());
+        int dtype = config.wireDtype().code();
+        // The proof goes out even on a mismatch, so that the dialer learns our dtype, authenticated.
+        ChannelFuture sent = ctx.writeAndFlush(ctx.alloc().buffer(PROOF_BYTES).writeIntLE(dtype)
+            .writeBytes(mac(config.secret(), LISTENER, nonce, dialerNonce, dialerRank, config.rank(),
+                dtype, config.jobId())));
+        String mismatch = dtypeMismatch(config, dialerRank, dialerDtype);
+        if (mismatch == null) {
+          onAccepted.accept(ctx.channel());
+        } else {
+          LOG.log(System.Logger.Level.WARNING, "refused ring peer from {0}: {1}",
+              ctx.channel().remoteAddress(), mismatch);
+          sent.addListener(ChannelFutureListener.CLOSE);
+          onMismatch.accept(mismatch);
+        }
       }
     }
 
@@ -200,17 +242,24 @@ final class HmacHandshake {
         }
         listenerNonce = new byte[NONCE_BYTES];
         in.readBytes(listenerNonce);
-        ctx.writeAndFlush(ctx.alloc().buffer(ANSWER_BYTES).writeIntLE(config.rank()).writeBytes(nonce)
-            .writeBytes(mac(DIALER, listenerNonce)));
+        int dtype = config.wireDtype().code();
+        ctx.writeAndFlush(ctx.alloc().buffer(ANSWER_BYTES).writeIntLE(config.rank()).writeIntLE(dtype)
+            .writeBytes(nonce).writeBytes(mac(DIALER, listenerNonce, dtype)));
       }
-      if (in.readableBytes() < MAC_BYTES) {
+      if (in.readableBytes() < PROOF_BYTES) {
         return;
       }
+      int listenerDtype = in.readIntLE();
       byte[] proof = new byte[MAC_BYTES];
       in.readBytes(proof);
-      if (!MessageDigest.isEqual(proof, mac(LISTENER, listenerNonce))) {
+      if (!MessageDigest.isEqual(proof, mac(LISTENER, listenerNonce, listenerDtype))) {
         refused(ctx, "refused it: its handshake shows no knowledge of this job's secret (a process that"
             + " is not rank " + config.next() + " of this job, or a wrong secret or job id)");
+        return;
+      }
+      String mismatch = dtypeMismatch(config, config.next(), listenerDtype);
+      if (mismatch != null) {
+        refused(ctx, mismatch);
         return;
       }
       done = true;
@@ -218,9 +267,9 @@ final class HmacHandshake {
       onAccepted.accept(ctx.channel()); // what follows the proof (an abort frame) is the frames' to read
     }
 
-    private byte[] mac(byte role, byte[] listenerNonce) {
+    private byte[] mac(byte role, byte[] listenerNonce, int dtype) {
       return HmacHandshake.mac(config.secret(), role, listenerNonce, nonce, config.rank(), config.next(),
-          config.jobId());
+          dtype, config.jobId());
     }
 
     @Override

@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Determinism: element e of chunk c is always summed as ((x_c + x_c+1) + x_c+2) + ... in ring
  * order starting at rank c, whichever rank runs it and whenever; the all-gather copies that one
- * value everywhere, so every rank and every run gets the same bits.
+ * value everywhere, so every rank and every run gets the same bits. In bf16 every value sent is
+ * rounded: r(r(r(x_c) + x_c+1) + x_c+2) ..., each addition in fp32; the last hop keeps the rounded
+ * sum it sends, so it holds exactly the floats every other rank widens from the all-gather.
  *
  * <p>All state lives on one event loop (the one reading from the previous rank), so it has no
  * locks; the next link's events and callers' requests hop onto it.
@@ -34,6 +36,7 @@ final class RingAllReduce {
   private final int rank;
   private final int size;
   private final int subFloats;
+  private final WireDtype wireDtype;
   private final long timeoutNanos;
   private final long firstStepTimeoutNanos;
   private final EventLoop loop;
@@ -58,6 +61,7 @@ final class RingAllReduce {
     this.rank = config.rank();
     this.size = config.worldSize();
     this.subFloats = config.subChunkFloats();
+    this.wireDtype = config.wireDtype();
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
     this.firstStepTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(config.timeoutMs(), config.connectTimeoutMs()));
     this.loop = loop;
@@ -89,8 +93,14 @@ final class RingAllReduce {
     watchdog = loop.scheduleAtFixedRate(this::checkStall, period, period, TimeUnit.MILLISECONDS);
   }
 
-  CompletableFuture<Void> allReduce(long step, int bucket, float[] data, int offset, int length) {
-    Op op = new Op(step, bucket, data, offset, length);
+  CompletableFuture<Void> allReduce(
+      long step, int bucket, float[] data, int offset, int length, WireDtype dtype) {
+    if (dtype != WireDtype.FP32 && dtype != wireDtype) {
+      // The handshake checked only the ring's own dtype: another one could meet a neighbour's fp32.
+      return CompletableFuture.failedFuture(new IllegalArgumentException("an all-reduce in " + dtype.spelling()
+          + " on a ring whose ranks agreed on " + wireDtype.spelling() + " (only fp32 is always allowed)"));
+    }
+    Op op = new Op(step, bucket, data, offset, length, dtype);
     try {
       loop.execute(() -> {
         try {
@@ -217,8 +227,8 @@ final class RingAllReduce {
         continue;
       }
       int part = op.sentParts++;
-      next.write(FrameCodec.floats(next.alloc(), op.step, op.bucket, FrameCodec.REDUCE_SCATTER,
-          rank, part, op.data, op.partStart(rank, part), op.partLength(rank, part)));
+      next.write(FrameCodec.encode(next.alloc(), op.step, op.bucket, FrameCodec.REDUCE_SCATTER,
+          op.dtype, rank, part, op.data, op.partStart(rank, part), op.partLength(rank, part)));
       wrote = true;
     }
     if (wrote) {
@@ -239,6 +249,13 @@ final class RingAllReduce {
           prevName, frame.step, op.bucket, frame.phase, chunk, part, frame.count, op.length)));
       return;
     }
+    if (frame.dtype != op.dtype) {
+      fail(new RingException(String.format(
+          "%s sent %s values for step %d bucket %d, whose all-reduce here is %s: do all ranks use the"
+              + " same cluster.wire_dtype?",
+          prevName, frame.dtype.spelling(), frame.step, op.bucket, op.dtype.spelling())));
+      return;
+    }
     int at = op.partStart(chunk, part);
     int n = frame.count;
     float[] data = op.data;
@@ -248,14 +265,14 @@ final class RingAllReduce {
         op.remaining--;
       }
       next.writeAndFlush(FrameCodec.addAndForward(next.alloc(), op.step, op.bucket,
-          lastHop ? FrameCodec.ALL_GATHER : FrameCodec.REDUCE_SCATTER, chunk, part, data, at, n,
-          frame.payload()));
+          lastHop ? FrameCodec.ALL_GATHER : FrameCodec.REDUCE_SCATTER, op.dtype, chunk, part, data,
+          at, n, frame.payload()));
     } else {
       if (rank != (chunk + size - 2) % size) {
         // Forward first, as the very bytes received, so the next hop starts while we copy.
         next.writeAndFlush(frame.raw.retainedDuplicate());
       }
-      frame.floats().get(data, at, n);
+      FrameCodec.read(op.dtype, frame.payload(), data, at, n);
       op.remaining--;
     }
     if (op.remaining == 0) {
@@ -405,16 +422,18 @@ final class RingAllReduce {
     final float[] data;
     final int offset;
     final int length;
+    final WireDtype dtype;
     final CompletableFuture<Void> future = new CompletableFuture<>();
     int remaining;
     int sentParts;
 
-    Op(long step, int bucket, float[] data, int offset, int length) {
+    Op(long step, int bucket, float[] data, int offset, int length, WireDtype dtype) {
       this.step = step;
       this.bucket = bucket;
       this.data = data;
       this.offset = offset;
       this.length = length;
+      this.dtype = dtype;
       for (int c = 0; c < size; c++) {
         remaining += parts(c);
       }

@@ -17,6 +17,8 @@ import java.util.Objects;
  *     rank's first step may be a cold JVM's)
  * @param subChunkFloats pipelining unit: every frame carries at most this many floats. All ranks
  *     must agree on it; it is also the frame size limit.
+ * @param wireDtype the precision of {@link RingPeer#allReduce(long, int, float[], int, int)}; the
+ *     handshake refuses a neighbour with another one. An exact fp32 all-reduce is always available.
  */
 public record RingConfig(
     int rank,
@@ -25,7 +27,8 @@ public record RingConfig(
     byte[] secret,
     long timeoutMs,
     long connectTimeoutMs,
-    int subChunkFloats) {
+    int subChunkFloats,
+    WireDtype wireDtype) {
 
   /** 128 KiB frames: large enough to amortise per-frame costs, small enough to pipeline. */
   public static final int DEFAULT_SUB_CHUNK_FLOATS = 32 * 1024;
@@ -33,6 +36,7 @@ public record RingConfig(
   public RingConfig {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(secret, "secret");
+    Objects.requireNonNull(wireDtype, "wireDtype");
     if (worldSize < 1) {
       throw new IllegalArgumentException("worldSize must be >= 1, got " + worldSize);
     }
@@ -48,20 +52,25 @@ public record RingConfig(
     }
   }
 
-  /** 30 s stall timeout, 60 s to connect, 128 KiB frames. */
+  /** 30 s stall timeout, 60 s to connect, 128 KiB frames, fp32 on the wire. */
   public static RingConfig of(int rank, int worldSize, String jobId, byte[] secret) {
     return new RingConfig(
-        rank, worldSize, jobId, secret, 30_000, 60_000, DEFAULT_SUB_CHUNK_FLOATS);
+        rank, worldSize, jobId, secret, 30_000, 60_000, DEFAULT_SUB_CHUNK_FLOATS, WireDtype.FP32);
   }
 
   public RingConfig withTimeouts(long stallMs, long connectMs) {
     return new RingConfig(
-        rank, worldSize, jobId, secret, stallMs, connectMs, subChunkFloats);
+        rank, worldSize, jobId, secret, stallMs, connectMs, subChunkFloats, wireDtype);
   }
 
   public RingConfig withSubChunkFloats(int floats) {
     return new RingConfig(
-        rank, worldSize, jobId, secret, timeoutMs, connectTimeoutMs, floats);
+        rank, worldSize, jobId, secret, timeoutMs, connectTimeoutMs, floats, wireDtype);
+  }
+
+  public RingConfig withWireDtype(WireDtype dtype) {
+    return new RingConfig(
+        rank, worldSize, jobId, secret, timeoutMs, connectTimeoutMs, subChunkFloats, dtype);
   }
 
   int prev() {

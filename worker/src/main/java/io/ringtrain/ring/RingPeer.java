@@ -76,7 +76,9 @@ public final class RingPeer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("handshake", new HmacHandshake.Acceptor(
-                assignment, handshakeTimeoutMs, RingPeer.this::acceptedPrev));
+                assignment, handshakeTimeoutMs, RingPeer.this::acceptedPrev,
+                why -> inbound.completeExceptionally(new RingException("ring peer rank "
+                    + config.prev() + " (previous, " + ch.remoteAddress() + "): " + why))));
           }
         });
     ChannelFuture bound = bootstrap.bind(bindHost, requestedPort).awaitUninterruptibly();
@@ -171,18 +173,29 @@ public final class RingPeer implements AutoCloseable {
   }
 
   /**
-   * Sums {@code data[offset, offset+length)} element-wise over all ranks, in place; every rank gets
-   * bit-identical results. Buckets may run concurrently and start in any order across ranks, but a
-   * bucket runs one all-reduce at a time and all ranks must use the same length for it. Don't touch
-   * the region until the future completes; it fails with a {@link RingException} when the ring does.
+   * Sums {@code data[offset, offset+length)} element-wise over all ranks, in place, in the ring's
+   * wire dtype ({@link RingConfig#wireDtype}); every rank gets bit-identical results. Buckets may
+   * run concurrently and start in any order across ranks, but a bucket runs one all-reduce at a
+   * time and all ranks must use the same length and dtype for it. Don't touch the region until the
+   * future completes; it fails with a {@link RingException} when the ring does.
    */
   public CompletableFuture<Void> allReduce(
       long step, int bucket, float[] data, int offset, int length) {
+    return allReduce(step, bucket, data, offset, length, assigned().wireDtype());
+  }
+
+  /**
+   * As {@link #allReduce(long, int, float[], int, int)} in {@code dtype}: the ring's wire dtype, or
+   * fp32 for values that must stay exact whatever the ring's setting (a loss that is reported).
+   */
+  public CompletableFuture<Void> allReduce(
+      long step, int bucket, float[] data, int offset, int length, WireDtype dtype) {
     Objects.checkFromIndexSize(offset, length, data.length);
+    Objects.requireNonNull(dtype, "dtype");
     if (assigned().worldSize() == 1) {
       return CompletableFuture.completedFuture(null);
     }
-    return ring.allReduce(step, bucket, data, offset, length);
+    return ring.allReduce(step, bucket, data, offset, length, dtype);
   }
 
   /**

@@ -15,12 +15,18 @@
  * next link's write-buffer water marks); forwarded frames are never held back.
  *
  * <p><b>Wire</b> ({@link io.ringtrain.ring.FrameCodec}). Handshake first, mutual
- * ({@link io.ringtrain.ring.HmacHandshake}): a nonce from the listener; the dialer's rank, its own
- * nonce and its HMAC-SHA256 over both nonces, both ranks and the job id; the listener's HMAC over
- * the same with the other role. Then frames: a fixed 32-byte
- * little-endian header (magic, step, bucket, phase, chunk, part, count) and count little-endian
- * floats. Frames over the configured sub-chunk size, with a bad magic or an unknown phase fail the
- * ring with a message naming the peer.
+ * ({@link io.ringtrain.ring.HmacHandshake}): a nonce from the listener; the dialer's rank, its wire
+ * dtype, its own nonce and its HMAC-SHA256 over both nonces, both ranks, its dtype and the job id;
+ * the listener's dtype and HMAC over the same with the other role. Ranks with different wire
+ * dtypes fail to connect, both naming the two settings. Then frames: a fixed 32-byte
+ * little-endian header (magic, step, bucket, phase, dtype, chunk, part, count) and count
+ * little-endian fp32 or bf16 values. Frames over the configured sub-chunk size, with a bad magic,
+ * an unknown phase or dtype fail the ring with a message naming the peer.
+ *
+ * <p><b>Precision</b> ({@link io.ringtrain.ring.WireDtype}). fp32 by default. With bf16 every
+ * value a rank sends is rounded to nearest even, sums are formed in fp32, and the last hop keeps
+ * the rounded sum it sends: half the bytes, still bit-identical on every rank and run. An fp32
+ * all-reduce stays available on a bf16 ring, for values that must be exact.
  *
  * <p><b>Failure.</b> A failure (peer disconnected, stalled for {@code timeoutMs} with work
  * pending, garbled frame, step or size mismatch) fails every pending future with a

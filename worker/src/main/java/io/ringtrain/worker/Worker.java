@@ -21,6 +21,7 @@ import io.ringtrain.proto.StepLoss;
 import io.ringtrain.proto.StepReport;
 import io.ringtrain.proto.Stop;
 import io.ringtrain.ring.RingConfig;
+import io.ringtrain.ring.WireDtype;
 import io.ringtrain.ring.RingPeer;
 import io.ringtrain.train.Backends;
 import io.ringtrain.train.CheckpointRequests;
@@ -114,9 +115,11 @@ public final class Worker {
     JobSpec spec = a.getSpec();
     String who = "worker rank " + a.getRank() + " (generation " + a.getGeneration() + ")";
     // The generation is in the ring's MAC: a peer left over from an earlier generation is refused.
+    WireDtype wire = WireDtype.of(spec.getCluster().getWireDtype());
     RingConfig ringConfig = RingConfig.of(a.getRank(), a.getWorldSize(), ctx.jobId() + "/g" + a.getGeneration(),
             ctx.secret().getBytes(StandardCharsets.UTF_8))
-        .withTimeouts(spec.getCluster().getFailureTimeoutMs(), 60_000);
+        .withTimeouts(spec.getCluster().getFailureTimeoutMs(), 60_000)
+        .withWireDtype(wire);
     AtomicReference<Stop> stop = new AtomicReference<>();
     // What this worker leaves with if the generation ends early: its trainer's state, else what it restored.
     AtomicReference<Checkpoints.Loaded> keep = new AtomicReference<>();
@@ -141,7 +144,7 @@ public final class Worker {
       double restoreMs = (System.nanoTime() - r0) / 1e6;
       try (TrainingData data = TrainingData.open(spec, conf);
            Backend backend = Backends.create(spec.getCluster(), System.err)) {
-        Trainer trainer = new Trainer(spec, backend, new RingCollective(peer, a.getRank(), a.getWorldSize()),
+        Trainer trainer = new Trainer(spec, backend, new RingCollective(peer, a.getRank(), a.getWorldSize(), wire),
             data.train(), data.val(), fs, runDir, from);
         try {
           // The ring last: connecting waits for the neighbours, so the slow start (restore, data,

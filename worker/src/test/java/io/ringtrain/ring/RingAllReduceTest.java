@@ -30,19 +30,8 @@ class RingAllReduceTest {
       long step = 0;
       for (int length : lengths) {
         int offset = 3; // a region inside the array, not the whole of it
-        float[][] inputs = new float[n][offset + length + 5];
-        for (float[] in : inputs) {
-          for (int i = 0; i < in.length; i++) {
-            in[i] = (float) random.nextGaussian();
-          }
-        }
-        float[][] data = new float[n][];
-        List<CompletableFuture<Void>> done = new ArrayList<>();
-        for (int r = 0; r < n; r++) {
-          data[r] = inputs[r].clone();
-          done.add(peers.get(r).allReduce(step, 0, data[r], offset, length));
-        }
-        CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        float[][] inputs = Rings.inputs(n, offset + length + 5, random::nextGaussian);
+        float[][] data = Rings.allReduce(peers, step, inputs, offset, length, WireDtype.FP32);
         float[] expected = Rings.fixedOrderSum(inputs, offset, length);
         for (int r = 0; r < n; r++) {
           float[] got = java.util.Arrays.copyOfRange(data[r], offset, offset + length);

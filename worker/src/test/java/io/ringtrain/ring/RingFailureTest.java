@@ -47,7 +47,7 @@ class RingFailureTest {
       int port1 = rank1.port();
       CompletableFuture<Void> ready0 = rank0.connect(Rings.config(0, 2), Rings.local(port1));
       RingConfig wrongSecret = new RingConfig(1, 2, "job-1", "wrong".getBytes(StandardCharsets.UTF_8),
-          5_000, 5_000, 1024);
+          5_000, 5_000, 1024, WireDtype.FP32);
       ExecutionException refused = assertThrows(ExecutionException.class,
           () -> intruder.connect(wrongSecret, Rings.local(port0)).get(10, TimeUnit.SECONDS));
       assertInstanceOf(RingException.class, refused.getCause());
@@ -194,7 +194,7 @@ class RingFailureTest {
       RingAllReduce broken = (RingAllReduce) ringField.get(peers.get(0));
       long start = System.nanoTime();
       CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
-      CompletableFuture<Void> f0 = broken.allReduce(0, 0, null, 0, 1000);
+      CompletableFuture<Void> f0 = broken.allReduce(0, 0, null, 0, 1000, WireDtype.FP32);
       assertAllFail(List.of(f0), timeoutMs + 2_000, "failed starting an all-reduce");
       assertAllFail(List.of(f1), timeoutMs + 2_000, "ring aborted by rank 0");
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -295,13 +295,14 @@ class RingFailureTest {
 
   @Test
   void oversizedAndGarbledFramesAreRejectedWithAClearError() throws Exception {
-    assertTrue(reasonForBadFrame(1025, FrameCodec.MAGIC)
-        .contains("carries 1025 floats, limit is 1024"));
-    assertTrue(reasonForBadFrame(4, 0x12345678).contains("bad magic 0x12345678"));
+    assertTrue(reasonForBadFrame(1025, FrameCodec.MAGIC, 0)
+        .contains("carries 1025 values, limit is 1024"));
+    assertTrue(reasonForBadFrame(4, 0x12345678, 0).contains("bad magic 0x12345678"));
+    assertTrue(reasonForBadFrame(4, FrameCodec.MAGIC, 7).contains("unknown wire dtype 7"));
   }
 
   /** Authenticates as rank 0 by hand, sends one bad header, returns the abort reason sent back. */
-  private static String reasonForBadFrame(int floats, int magic) throws Exception {
+  private static String reasonForBadFrame(int floats, int magic, int dtype) throws Exception {
     try (ServerSocket silentNext = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
         RingPeer peer = Rings.listen();
         java.net.Socket socket = new java.net.Socket("127.0.0.1", peer.port())) {
@@ -311,8 +312,8 @@ class RingFailureTest {
       RingHandshakeTest.authenticateAsRank0(in, socket.getOutputStream());
       java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(FrameCodec.HEADER_BYTES)
           .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-          .putInt(magic).putLong(0).putInt(0).putInt(FrameCodec.REDUCE_SCATTER)
-          .putInt(0).putInt(0).putInt(floats);
+          .putInt(magic).putLong(0).putInt(0).putShort((short) FrameCodec.REDUCE_SCATTER)
+          .putShort((short) dtype).putInt(0).putInt(0).putInt(floats);
       socket.getOutputStream().write(header.array());
       byte[] reply = new byte[FrameCodec.HEADER_BYTES];
       in.readFully(reply);

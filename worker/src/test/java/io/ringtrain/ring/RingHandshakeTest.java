@@ -50,10 +50,11 @@ class RingHandshakeTest {
               .order(ByteOrder.LITTLE_ENDIAN).putInt(HmacHandshake.HELLO_MAGIC).put(Hmac.nonce()).array());
           byte[] answer = new byte[HmacHandshake.ANSWER_BYTES];
           s.getInputStream().readNBytes(answer, 0, answer.length);
-          byte[] reply = proof == ImpostorProof.REFLECTED_DIALER_MAC
+          byte[] mac = proof == ImpostorProof.REFLECTED_DIALER_MAC
               ? Arrays.copyOfRange(answer, answer.length - HmacHandshake.MAC_BYTES, answer.length)
               : Arrays.copyOf(new byte[] {'A'}, HmacHandshake.MAC_BYTES);
-          s.getOutputStream().write(reply);
+          s.getOutputStream().write(ByteBuffer.allocate(HmacHandshake.PROOF_BYTES)
+              .order(ByteOrder.LITTLE_ENDIAN).putInt(WireDtype.FP32.code()).put(mac).array());
           // Anything the dialer sends after our "proof" would be a ring frame for an impostor.
           return s.getInputStream().readAllBytes();
         } catch (IOException e) {
@@ -120,13 +121,16 @@ class RingHandshakeTest {
     byte[] listenerNonce = Arrays.copyOfRange(hello, Integer.BYTES, hello.length);
     byte[] dialerNonce = Hmac.nonce();
     out.write(ByteBuffer.allocate(HmacHandshake.ANSWER_BYTES).order(ByteOrder.LITTLE_ENDIAN)
-        .putInt(0).put(dialerNonce)
-        .put(HmacHandshake.mac(Rings.SECRET, HmacHandshake.DIALER, listenerNonce, dialerNonce, 0, 1, "job-1"))
+        .putInt(0).putInt(WireDtype.FP32.code()).put(dialerNonce)
+        .put(HmacHandshake.mac(Rings.SECRET, HmacHandshake.DIALER, listenerNonce, dialerNonce, 0, 1,
+            WireDtype.FP32.code(), "job-1"))
         .array());
+    assertEquals(WireDtype.FP32.code(), Integer.reverseBytes(in.readInt()), "the listener's wire dtype");
     byte[] proof = new byte[HmacHandshake.MAC_BYTES];
     in.readFully(proof);
     assertArrayEquals(
-        HmacHandshake.mac(Rings.SECRET, HmacHandshake.LISTENER, listenerNonce, dialerNonce, 0, 1, "job-1"),
+        HmacHandshake.mac(Rings.SECRET, HmacHandshake.LISTENER, listenerNonce, dialerNonce, 0, 1,
+            WireDtype.FP32.code(), "job-1"),
         proof);
   }
 }

@@ -57,21 +57,56 @@ final class Rings {
     peers.forEach(RingPeer::close);
   }
 
+  /** Visits every element e of a region of {@code length} with the chunk c it falls in. */
+  interface ChunkElement {
+    void at(int chunk, int element);
+  }
+
+  /** The ring's chunks of a region: chunk c = [c·length/n, (c+1)·length/n). */
+  static void eachElement(int n, int length, ChunkElement body) {
+    for (int c = 0; c < n; c++) {
+      int to = (int) ((long) (c + 1) * length / n);
+      for (int e = (int) ((long) c * length / n); e < to; e++) {
+        body.at(c, e);
+      }
+    }
+  }
+
   /** The ring's summation order: element of chunk c is ((x_c + x_c+1) + ...) in float. */
   static float[] fixedOrderSum(float[][] inputs, int offset, int length) {
     int n = inputs.length;
     float[] sum = new float[length];
-    for (int c = 0; c < n; c++) {
-      int from = (int) ((long) c * length / n);
-      int to = (int) ((long) (c + 1) * length / n);
-      for (int e = from; e < to; e++) {
-        float s = inputs[c][offset + e];
-        for (int k = 1; k < n; k++) {
-          s += inputs[(c + k) % n][offset + e];
-        }
-        sum[e] = s;
+    eachElement(n, length, (c, e) -> {
+      float s = inputs[c][offset + e];
+      for (int k = 1; k < n; k++) {
+        s += inputs[(c + k) % n][offset + e];
+      }
+      sum[e] = s;
+    });
+    return sum;
+  }
+
+  /** n arrays of {@code length} values drawn from {@code value}. */
+  static float[][] inputs(int n, int length, java.util.function.DoubleSupplier value) {
+    float[][] inputs = new float[n][length];
+    for (float[] in : inputs) {
+      for (int i = 0; i < length; i++) {
+        in[i] = (float) value.getAsDouble();
       }
     }
-    return sum;
+    return inputs;
+  }
+
+  /** Every rank all-reduces its copy of its input's region at once; returns the copies. */
+  static float[][] allReduce(List<RingPeer> peers, long step, float[][] inputs, int offset, int length,
+      WireDtype dtype) throws Exception {
+    float[][] data = new float[inputs.length][];
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    for (int r = 0; r < inputs.length; r++) {
+      data[r] = inputs[r].clone();
+      done.add(peers.get(r).allReduce(step, 0, data[r], offset, length, dtype));
+    }
+    CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    return data;
   }
 }

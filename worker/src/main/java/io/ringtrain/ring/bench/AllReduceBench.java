@@ -3,6 +3,7 @@ package io.ringtrain.ring.bench;
 import io.ringtrain.ring.RingConfig;
 import io.ringtrain.ring.RingException;
 import io.ringtrain.ring.RingPeer;
+import io.ringtrain.ring.WireDtype;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -24,8 +25,10 @@ import java.util.concurrent.TimeUnit;
  * loopback port and reports it, the parent hands every child the list, and then reads each child's
  * per-iteration times. An iteration's time is the slowest rank's; the figure
  * is the median over the timed iterations after warm-up. algbw = bytes / time and
- * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them. Warm-up is timed
- * (however many iterations that takes), not counted: JIT compilation, not iterations, sets it.
+ * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them, counting the fp32
+ * buffer's bytes: what a trainer's gradients get. With bf16 on the wire half as many bytes travel;
+ * wire busbw counts those, to set against a link's capacity. Warm-up is timed (however many
+ * iterations that takes), not counted: JIT compilation, not iterations, sets it.
  *
  * <p>It lives in the worker module, not bench/, because it needs {@link RingPeer} and bench/
  * depends on the trainer only.
@@ -42,33 +45,39 @@ public final class AllReduceBench {
 
   private AllReduceBench() {}
 
-  /** One measurement; bandwidths in GB/s. */
-  public record Result(
-      int workers, long bytes, int iterations, double medianSeconds, double algbw, double busbw) {
+  /** One measurement; bandwidths in GB/s of the fp32 buffer, wire busbw in bytes sent. */
+  public record Result(int workers, long bytes, WireDtype dtype, int iterations, double medianSeconds,
+      double algbw, double busbw) {
+
+    /** Bus bandwidth in the bytes that really travel: busbw scaled by the wire dtype's size. */
+    public double wireBusbw() {
+      return busbw * dtype.bytes() / Float.BYTES;
+    }
 
     public String toJson() {
       return String.format(Locale.ROOT,
-          "{\"workers\":%d,\"bytes\":%d,\"iterations\":%d,\"median_ms\":%.3f,"
-              + "\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f}",
-          workers, bytes, iterations, medianSeconds * 1e3, algbw, busbw);
+          "{\"workers\":%d,\"bytes\":%d,\"wire_dtype\":\"%s\",\"iterations\":%d,\"median_ms\":%.3f,"
+              + "\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f,\"wire_busbw_gbps\":%.3f}",
+          workers, bytes, dtype.spelling(), iterations, medianSeconds * 1e3, algbw, busbw, wireBusbw());
     }
 
     @Override
     public String toString() {
       return String.format(Locale.ROOT,
-          "allreduce workers=%d size=%.1f MiB iterations=%d median=%.2f ms algbw=%.2f GB/s "
-              + "busbw=%.2f GB/s",
-          workers, bytes / 1048576.0, iterations, medianSeconds * 1e3, algbw, busbw);
+          "allreduce workers=%d size=%.1f MiB wire=%s iterations=%d median=%.2f ms algbw=%.2f GB/s "
+              + "busbw=%.2f GB/s wire busbw=%.2f GB/s",
+          workers, bytes / 1048576.0, dtype.spelling(), iterations, medianSeconds * 1e3, algbw, busbw,
+          wireBusbw());
     }
   }
 
   /** Runs {@code workers} rank JVMs all-reducing {@code mib} MiB of floats, default warm-up. */
-  public static Result run(int workers, int mib, int iterations) {
-    return run(workers, mib, iterations, WARMUP_SECONDS_PER_TWO_RANKS * Math.max(1, workers / 2.0));
+  public static Result run(int workers, int mib, int iterations, WireDtype dtype) {
+    return run(workers, mib, iterations, WARMUP_SECONDS_PER_TWO_RANKS * Math.max(1, workers / 2.0), dtype);
   }
 
-  /** As {@link #run(int, int, int)}, warming up for {@code warmupSeconds} before timing. */
-  public static Result run(int workers, int mib, int iterations, double warmupSeconds) {
+  /** As {@link #run(int, int, int, WireDtype)}, warming up for {@code warmupSeconds} before timing. */
+  public static Result run(int workers, int mib, int iterations, double warmupSeconds, WireDtype dtype) {
     if (workers < 1 || mib < 1 || iterations < 1 || warmupSeconds < 0) {
       throw new IllegalArgumentException(
           "workers, mib and iterations must be >= 1 and warm-up >= 0 s");
@@ -84,7 +93,7 @@ public final class AllReduceBench {
         ProcessBuilder builder = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
             "-cp", System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
             String.valueOf(workers), String.valueOf(floats), String.valueOf(iterations),
-            String.valueOf(warmupSeconds));
+            String.valueOf(warmupSeconds), dtype.spelling());
         // The secret goes through the environment: command lines are visible to every user.
         builder.environment().put(SECRET_ENV, HexFormat.of().formatHex(secret));
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -116,7 +125,7 @@ public final class AllReduceBench {
           : (slowest[iterations / 2 - 1] + slowest[iterations / 2]) / 2.0) / 1e9;
       long bytes = (long) floats * Float.BYTES;
       double algbw = bytes / seconds / 1e9;
-      return new Result(workers, bytes, iterations, seconds, algbw,
+      return new Result(workers, bytes, dtype, iterations, seconds, algbw,
           algbw * 2.0 * (workers - 1) / workers);
     } catch (IOException e) {
       throw new RingException("all-reduce bench failed: " + e.getMessage(), e);
@@ -144,32 +153,36 @@ public final class AllReduceBench {
         + ") without reporting " + what + "; see its stderr above");
   }
 
-  /** {@code --workers N --mib M [--iterations K] [--warmup-seconds S] [--json]} */
+  /** {@code --workers N --mib M [--iterations K] [--warmup-seconds S] [--wire-dtype D] [--json]} */
   public static void main(String[] args) {
     int workers = 2;
     int mib = 64;
     int iterations = 20;
     boolean json = false;
     double warmup = -1;
+    WireDtype dtype = WireDtype.FP32;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--workers" -> workers = Integer.parseInt(args[++i]);
         case "--mib" -> mib = Integer.parseInt(args[++i]);
         case "--iterations" -> iterations = Integer.parseInt(args[++i]);
         case "--warmup-seconds" -> warmup = Double.parseDouble(args[++i]);
+        case "--wire-dtype" -> dtype = WireDtype.of(args[++i]);
         case "--json" -> json = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (usage: --workers N --mib M [--iterations K] [--warmup-seconds S] [--json])");
+            + " (usage: --workers N --mib M [--iterations K] [--warmup-seconds S] [--wire-dtype fp32|bf16]"
+            + " [--json])");
       }
     }
     Result result = warmup < 0
-        ? run(workers, mib, iterations)
-        : run(workers, mib, iterations, warmup);
+        ? run(workers, mib, iterations, dtype)
+        : run(workers, mib, iterations, warmup, dtype);
     System.out.println(json ? result.toJson() : result.toString());
   }
 
   /**
-   * One rank: {@code rank workers floats iterations warmupSeconds}, the secret in the environment.
+   * One rank: {@code rank workers floats iterations warmupSeconds dtype}, the secret in the
+   * environment.
    * It prints the port it listens on and reads every rank's, comma-separated, from stdin.
    */
   public static final class Rank {
@@ -183,7 +196,8 @@ public final class AllReduceBench {
       long warmupNanos = (long) (Double.parseDouble(args[4]) * 1e9);
       byte[] secret = HexFormat.of().parseHex(System.getenv(SECRET_ENV));
       RingConfig config = RingConfig.of(rank, workers, "allreduce-bench", secret)
-          .withTimeouts(60_000, 60_000);
+          .withTimeouts(60_000, 60_000)
+          .withWireDtype(WireDtype.of(args[5]));
       float[] data = new float[floats];
       float[] token = new float[1];
       long[] times = new long[iterations];
@@ -203,7 +217,7 @@ public final class AllReduceBench {
           // The barrier that starts all ranks together also carries rank 0's verdict on the
           // warm-up, so that every rank switches to timed iterations at the same step.
           token[0] = rank == 0 && System.nanoTime() < warmupEnd ? 1 : 0;
-          peer.allReduce(step, 1, token, 0, 1).get();
+          peer.allReduce(step, 1, token, 0, 1, WireDtype.FP32).get();
           warming &= token[0] > 0;
           long start = System.nanoTime();
           peer.allReduce(step, 0, data, 0, floats).get();
@@ -215,7 +229,7 @@ public final class AllReduceBench {
         if (floats > 0 && (data[0] != expected || data[floats - 1] != expected)) {
           throw new IllegalStateException("wrong sum " + data[0] + ", expected " + expected);
         }
-        peer.allReduce(step, 1, token, 0, 1).get(); // nobody closes while others still run
+        peer.allReduce(step, 1, token, 0, 1, WireDtype.FP32).get(); // nobody closes while others still run
       }
       System.out.println(TIMES + String.join(",",
           Arrays.stream(times).mapToObj(Long::toString).toList()));
