@@ -2,6 +2,7 @@ package io.ringtrain.launch;
 
 import io.ringtrain.coordinator.Coordinator;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.worker.WorkerHosts;
 import io.ringtrain.worker.WorkerMain;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,14 +23,21 @@ import java.util.concurrent.TimeUnit;
 public final class LocalCluster implements WorkerLauncher {
   private final JobSpec spec;
   private final PrintStream out;
+  private final WorkerHosts hosts;
   private final List<Process> all = new CopyOnWriteArrayList<>();
   private final Thread reaper = new Thread(() -> destroy(all, 5), "ringtrain-reaper");
   private List<Process> current = List.of();
 
   /** Worker JVMs for {@code spec}, their output copied to {@code out}. */
   public LocalCluster(JobSpec spec, PrintStream out) {
+    this(spec, out, WorkerHosts.HERE);
+  }
+
+  /** As {@link #LocalCluster(JobSpec, PrintStream)}, rank i started and bound where {@code hosts} says. */
+  public LocalCluster(JobSpec spec, PrintStream out, WorkerHosts hosts) {
     this.spec = spec;
     this.out = out;
+    this.hosts = hosts;
     Runtime.getRuntime().addShutdownHook(reaper);
   }
 
@@ -37,7 +45,7 @@ public final class LocalCluster implements WorkerLauncher {
   public void launch(int generation, Coordinator coordinator, String jobId, String secret) throws IOException {
     List<Process> processes = new ArrayList<>();
     for (int rank = 0; rank < spec.getCluster().getWorkers(); rank++) {
-      Process p = start(spec, coordinator.port(), jobId, secret, rank, generation);
+      Process p = start(spec, hosts, coordinator.port(), jobId, secret, rank, generation);
       processes.add(p);
       all.add(p);
       pump(p, "worker " + rank + " (pid " + p.pid() + ")", out);
@@ -84,9 +92,9 @@ public final class LocalCluster implements WorkerLauncher {
     };
   }
 
-  private static Process start(JobSpec spec, int port, String jobId, String secret, int rank, int attempt)
-      throws IOException {
-    List<String> cmd = new ArrayList<>();
+  private static Process start(JobSpec spec, WorkerHosts hosts, int port, String jobId, String secret, int rank,
+      int attempt) throws IOException {
+    List<String> cmd = new ArrayList<>(hosts.commandPrefix(rank));
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--add-modules");
     cmd.add("jdk.incubator.vector");
@@ -99,7 +107,7 @@ public final class LocalCluster implements WorkerLauncher {
     cmd.add("--job-id");
     cmd.add(jobId);
     cmd.add("--host");
-    cmd.add(spec.getCluster().getCoordinatorHost());
+    cmd.add(hosts.address(rank, spec.getCluster().getCoordinatorHost()));
     cmd.add("--rank");
     cmd.add(Integer.toString(rank));
     cmd.add("--attempt");
