@@ -8,7 +8,8 @@
 #       makes the cluster, runs CMD in the root namespace with the cluster in its environment,
 #       and tears the cluster down when CMD ends, fails or is interrupted (Ctrl-C).
 #   bench/cluster-netns.sh up   [--hosts N] [--rate R] [--name NAME]   (down: --name NAME)
-#   bench/cluster-netns.sh rate --name NAME R        sets every host's link to R (tbf rates: 1gbit, 2500mbit, ...)
+#   bench/cluster-netns.sh rate --name NAME R        sets every host's link to R (tbf rates: 1gbit, 2500mbit,
+#                                                    ...; none: no limit, the veth's own speed)
 #   bench/cluster-netns.sh each --name NAME [--timeout S] -- CMD...    CMD in every host at once
 #   bench/cluster-netns.sh iperf --name NAME [--seconds S]            one TCP stream h1 -> h0, Gbit/s
 #
@@ -25,7 +26,7 @@ set -euo pipefail
 
 PREFIX=ringtrain
 SUBNET=10.77.0
-usage() { sed -n 7,23p "$0" >&2; exit 2; }
+usage() { sed -n 7,24p "$0" >&2; exit 2; }
 die() { echo "cluster-netns: $*" >&2; exit "${2:-1}"; }
 
 hosts=2 rate=1gbit name="" timeout=3600 seconds=5
@@ -82,9 +83,14 @@ check_permitted() {
 # end's egress). The bucket holds 1 ms at the rate, and never less than two 64 KiB GSO segments.
 limit_link() {
   local i="$1" r="$2" bits burst
+  ip -n "$(host_ns "$i")" link set eth0 up
+  if [[ $r == none ]]; then # the veth's own speed: what the CPUs carry
+    ip netns exec "$(host_ns "$i")" tc qdisc del dev eth0 root 2>/dev/null || true
+    ip netns exec "$SW" tc qdisc del dev "h$i" root 2>/dev/null || true
+    return
+  fi
   bits=$(tc_rate_bits "$r") || die "rate '$r' is not a tc rate such as 1gbit, 2500mbit, 100mbit" 2
   burst=$((bits / 8 / 1000)); ((burst < 131072)) && burst=131072
-  ip -n "$(host_ns "$i")" link set eth0 up
   ip netns exec "$(host_ns "$i")" tc qdisc replace dev eth0 root tbf rate "$r" burst "$burst" latency 50ms
   ip netns exec "$SW" tc qdisc replace dev "h$i" root tbf rate "$r" burst "$burst" latency 50ms
 }
@@ -166,15 +172,17 @@ each() {
   return $rc
 }
 
-# One TCP stream from host 1 to host 0 for --seconds: what one link carries (Gbit/s).
+# One TCP stream from host 1 to host 0 for --seconds after 1 s of slow start: what one link carries (Gbit/s).
 iperf() {
   command -v iperf3 >/dev/null || die "iperf3 is not installed (apt-get install -y iperf3)" 3
   local n; n=$(existing_hosts)
   ((n >= 2)) || die "iperf needs two hosts in cluster '$name'" 2
-  ip netns exec "$(host_ns 0)" timeout $((seconds + 30)) iperf3 -s -B "$(host_addr 0)" >/dev/null 2>&1 &
+  ip netns exec "$(host_ns 0)" timeout $((seconds + 40)) iperf3 -s -B "$(host_addr 0)" >/dev/null 2>&1 &
   local server=$! out="" t
   for ((t = 0; t < 20; t++)); do # the server listens within a few seconds or not at all
-    out=$(ip netns exec "$(host_ns 1)" timeout $((seconds + 15)) iperf3 -c "$(host_addr 0)" -t "$seconds" -J 2>/dev/null) && break
+    # iperf3 3.12 -J exits 0 even when it could not connect: the JSON's "error" tells.
+    out=$(ip netns exec "$(host_ns 1)" timeout $((seconds + 15)) iperf3 -c "$(host_addr 0)" -t "$seconds" -O 1 -J 2>/dev/null) \
+      && [[ $out != *'"error":'* ]] && break
     out=""; sleep 0.25
   done
   kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
