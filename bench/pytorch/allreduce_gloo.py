@@ -1,11 +1,17 @@
 #!/usr/bin/python3
-"""PyTorch gloo all-reduce on 127.0.0.1: the reference for `ringtrain bench allreduce`.
+"""PyTorch gloo all-reduce: the reference for `ringtrain bench allreduce`.
 
-N processes (torch.multiprocessing), one float32 tensor of M MiB each, `dist.all_reduce` (sum).
-An iteration's time is the slowest rank's; the figure is the median over the timed iterations
-after warm-up, with nccl-tests' definitions: algbw = bytes / time, busbw = algbw * 2(N-1)/N.
+N processes, one float32 tensor of M MiB each, `dist.all_reduce` (sum). An iteration's time is
+the slowest rank's; the figure is the median over the timed iterations after warm-up, with
+nccl-tests' definitions: algbw = bytes / time, busbw = algbw * 2(N-1)/N.
+
+On 127.0.0.1 this script spawns the N ranks itself (torch.multiprocessing). On separate hosts
+(bench/cluster-netns.sh) each host runs one rank with --rank R and --master ADDR:PORT (rank 0's
+address, where it holds the rendezvous store; GLOO_SOCKET_IFNAME names the host's interface);
+rank 0 gathers every rank's times and prints the figure.
 
 usage: /usr/bin/python3 bench/pytorch/allreduce_gloo.py --workers N --mib M [--iterations K] [--json]
+       [--rank R --master ADDR:PORT]
 """
 
 import argparse
@@ -26,9 +32,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def rank_main(rank, world, port, floats, warmup, iterations, out):
+def rank_main(rank, world, port, floats, warmup, iterations, out, master="127.0.0.1"):
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method="tcp://127.0.0.1:%d" % port, rank=rank, world_size=world)
+    dist.init_process_group("gloo", init_method="tcp://%s:%d" % (master, port), rank=rank, world_size=world)
     x = torch.ones(floats, dtype=torch.float32)
     times = []
     for i in range(warmup + iterations):
@@ -37,7 +43,12 @@ def rank_main(rank, world, port, floats, warmup, iterations, out):
         dist.all_reduce(x)
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    out[rank] = times
+    if master == "127.0.0.1":
+        out[rank] = times
+    else:
+        gathered = [None] * world
+        dist.all_gather_object(gathered, times)
+        out.update(enumerate(gathered))
     dist.destroy_process_group()
 
 
@@ -48,11 +59,22 @@ def main():
     p.add_argument("--iterations", type=int, default=20)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--rank", type=int, help="this host's rank (with --master): one rank per host")
+    p.add_argument("--master", help="ADDR:PORT of rank 0's rendezvous store (with --rank)")
     a = p.parse_args()
+    if (a.rank is None) != (a.master is None):
+        p.error("--rank and --master go together")
     floats = a.mib * 1024 * 1024 // 4
-    manager = mp.Manager()
-    out = manager.dict()
-    mp.spawn(rank_main, args=(a.workers, free_port(), floats, a.warmup, a.iterations, out), nprocs=a.workers)
+    if a.master:
+        host, port = a.master.rsplit(":", 1)
+        out = {}
+        rank_main(a.rank, a.workers, int(port), floats, a.warmup, a.iterations, out, host)
+        if a.rank != 0:
+            return
+    else:
+        manager = mp.Manager()
+        out = manager.dict()
+        mp.spawn(rank_main, args=(a.workers, free_port(), floats, a.warmup, a.iterations, out), nprocs=a.workers)
     slowest = [max(out[r][i] for r in range(a.workers)) for i in range(a.iterations)]
     t = statistics.median(slowest)
     nbytes = floats * 4

@@ -5,18 +5,24 @@ import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.ring.WireDtype;
 import io.ringtrain.ring.bench.AllReduceBench;
 import io.ringtrain.spec.JobSpecs;
+import io.ringtrain.worker.WorkerHosts;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ringtrain bench allreduce}: ring all-reduce bandwidth among worker JVMs on 127.0.0.1. */
+/**
+ * {@code ringtrain bench allreduce}: ring all-reduce bandwidth among worker JVMs on 127.0.0.1, or
+ * on the hosts {@value WorkerHosts#ENV} names (bench/cluster-netns.sh).
+ */
 @Command(
     name = "allreduce",
     mixinStandardHelpOptions = true,
     description = {
       "All-reduce M MiB of floats among N worker JVMs over the Netty ring on 127.0.0.1. Prints the median time",
       "(slowest rank per iteration), algorithm bandwidth and bus bandwidth (busbw = bytes/time x 2(N-1)/N, as nccl-tests),",
-      "counting the fp32 buffer; wire busbw counts the bytes sent (half of them with --wire-dtype bf16)."
+      "counting the fp32 buffer; wire busbw counts the bytes sent (half of them with --wire-dtype bf16).",
+      "With " + WorkerHosts.ENV + "=NETNS@ADDRESS,... set (bench/cluster-netns.sh sets it), rank i runs in network",
+      "namespace i mod n and its ring binds that address: a cluster of hosts on one machine."
     })
 public final class BenchAllReduceCommand implements Callable<Integer> {
   @Option(names = "--workers", defaultValue = "2", description = "Ranks, one JVM each (default ${DEFAULT-VALUE}).")
@@ -41,7 +47,8 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     checkSizes();
-    AllReduceBench.Result r = AllReduceBench.run(workers, mib, iterations, WireDtype.of(wireDtype));
+    AllReduceBench.Result r = AllReduceBench.run(workers, mib, iterations, WireDtype.of(wireDtype),
+        WorkerHosts.fromEnvironment());
     System.out.println(json ? r.toJson() : r.toString());
     return ExitCodes.OK;
   }

@@ -72,6 +72,7 @@ public final class JobSpecOptions {
   @Option(names = "--threads", description = "cluster.threads: compute threads per worker") Integer threads;
   @Option(names = "--backend", description = "cluster.backend: java | opencl | auto (auto: an OpenCL GPU if one runs, else java)") String backend;
   @Option(names = "--device", description = "cluster.device: OpenCL device index or name substring (see `ringtrain devices`)") String device;
+  @Option(names = "--coordinator-host", description = "cluster.coordinator_host: the address the coordinator binds and the workers reach (default 127.0.0.1)") String coordinatorHost;
   @Option(names = "--heartbeat-ms", description = "cluster.heartbeat_ms") Integer heartbeatMs;
   @Option(names = "--failure-timeout-ms", description = "cluster.failure_timeout_ms: a silent worker is declared dead after this") Integer failureTimeoutMs;
   @Option(names = "--max-restarts", description = "cluster.max_restarts: generations restarted after a lost worker (default 3)") Integer maxRestarts;
@@ -121,6 +122,7 @@ public final class JobSpecOptions {
     if (threads != null) b.getClusterBuilder().setThreads(threads);
     if (backend != null) b.getClusterBuilder().setBackend(backend);
     if (device != null) b.getClusterBuilder().setDevice(device);
+    if (coordinatorHost != null) b.getClusterBuilder().setCoordinatorHost(coordinatorHost);
     if (heartbeatMs != null) b.getClusterBuilder().setHeartbeatMs(heartbeatMs);
     if (failureTimeoutMs != null) b.getClusterBuilder().setFailureTimeoutMs(failureTimeoutMs);
     if (maxRestarts != null) b.getClusterBuilder().setMaxRestarts(maxRestarts);

@@ -24,6 +24,7 @@ import io.ringtrain.train.Trainer;
 import io.ringtrain.train.TrainingData;
 import io.ringtrain.train.TrainingDivergedException;
 import io.ringtrain.train.TrainingListener;
+import io.ringtrain.worker.WorkerHosts;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -47,11 +48,27 @@ final class LocalRun {
     return run(spec, resumeFrom, out, MetricsOptions.NONE);
   }
 
-  /** In this JVM with one worker, else as worker JVMs on this machine. */
+  /**
+   * In this JVM with one worker, else as worker JVMs on this machine, placed where
+   * {@value WorkerHosts#ENV} says (their own network namespaces: bench/cluster-netns.sh).
+   */
   static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, MetricsOptions metricsOptions)
       throws Exception {
-    return run(spec, resumeFrom, out, spec.getCluster().getWorkers() > 1 ? new LocalCluster(spec, out) : null,
-        metricsOptions);
+    return run(spec, resumeFrom, out,
+        spec.getCluster().getWorkers() > 1 ? new LocalCluster(spec, out, workerHosts(spec)) : null, metricsOptions);
+  }
+
+  /** Workers in namespaces of their own cannot reach a coordinator on loopback: refused before anything runs. */
+  private static WorkerHosts workerHosts(JobSpec spec) {
+    WorkerHosts hosts = WorkerHosts.fromEnvironment();
+    String coordinator = spec.getCluster().getCoordinatorHost();
+    if (hosts.usesNamespaces() && (coordinator.startsWith("127.") || coordinator.equals("localhost")
+        || coordinator.equals("::1"))) {
+      throw new UserFacingFailure(ExitCodes.BAD_INPUT, WorkerHosts.ENV + " puts the workers in network namespaces of"
+          + " their own, from which the coordinator on " + coordinator + " cannot be reached: pass"
+          + " --coordinator-host with an address of this host that they can reach (bench/cluster-netns.sh: $NETNS_COORD_ADDR)");
+    }
+    return hosts;
   }
 
   /** With the workers {@code launcher} places, or in this JVM when it is null. */

@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Run a job as a local cluster: this JVM hosts the coordinator and starts N worker JVMs that all-reduce",
-      "gradients over a Netty ring on 127.0.0.1. Same spec, same global batch, same result as `train`."
+      "gradients over a Netty ring on 127.0.0.1. Same spec, same global batch, same result as `train`.",
+      "RINGTRAIN_WORKER_HOSTS=NETNS@ADDRESS,... starts rank i in network namespace i mod n, bound to that address",
+      "(bench/cluster-netns.sh makes such hosts; give --coordinator-host an address they reach; docs/cluster.md)."
     })
 public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--workers", required = true, description = "Worker JVMs (cluster.workers).")

@@ -2,6 +2,7 @@ package io.ringtrain.launch;
 
 import io.ringtrain.coordinator.Coordinator;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.worker.WorkerHosts;
 import io.ringtrain.worker.WorkerMain;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,11 +26,18 @@ public final class LocalCluster implements WorkerLauncher {
   private final PrintStream out;
   private final List<Process> all = new CopyOnWriteArrayList<>();
   private final Thread reaper = new Thread(() -> destroy(all, 5), "ringtrain-reaper");
+  private final WorkerHosts hosts;
   private final Process[] byRank;
 
   /** Worker JVMs for {@code spec}, their output copied to {@code out}. */
   public LocalCluster(JobSpec spec, PrintStream out) {
+    this(spec, out, WorkerHosts.HERE);
+  }
+
+  /** As {@link #LocalCluster(JobSpec, PrintStream)}, rank i started and bound where {@code hosts} says. */
+  public LocalCluster(JobSpec spec, PrintStream out, WorkerHosts hosts) {
     this.spec = spec;
+    this.hosts = hosts;
     this.out = out;
     this.byRank = new Process[spec.getCluster().getWorkers()];
     Runtime.getRuntime().addShutdownHook(reaper);
@@ -41,7 +49,7 @@ public final class LocalCluster implements WorkerLauncher {
     // A worker of these ranks still alive stalled, or came back too late: it is replaced.
     destroy(ranks.stream().map(r -> byRank[r]).filter(p -> p != null && p.isAlive()).toList(), 0);
     for (int rank : ranks) {
-      Process p = start(spec, coordinator.port(), jobId, secret, rank, generation);
+      Process p = start(spec, hosts, coordinator.port(), jobId, secret, rank, generation);
       byRank[rank] = p;
       all.add(p);
       pump(p, "worker " + rank + " (pid " + p.pid() + ")", out);
@@ -83,9 +91,9 @@ public final class LocalCluster implements WorkerLauncher {
     };
   }
 
-  private static Process start(JobSpec spec, int port, String jobId, String secret, int rank, int attempt)
-      throws IOException {
-    List<String> cmd = new ArrayList<>();
+  private static Process start(JobSpec spec, WorkerHosts hosts, int port, String jobId, String secret, int rank,
+      int attempt) throws IOException {
+    List<String> cmd = new ArrayList<>(hosts.commandPrefix(rank));
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--add-modules");
     cmd.add("jdk.incubator.vector");
@@ -98,7 +106,7 @@ public final class LocalCluster implements WorkerLauncher {
     cmd.add("--job-id");
     cmd.add(jobId);
     cmd.add("--host");
-    cmd.add(spec.getCluster().getCoordinatorHost());
+    cmd.add(hosts.address(rank, spec.getCluster().getCoordinatorHost()));
     cmd.add("--rank");
     cmd.add(Integer.toString(rank));
     cmd.add("--attempt");

@@ -258,7 +258,11 @@ class RecoveryTest {
   }
 
   static List<JsonObject> recoveries(String out) throws IOException {
-    return MetricsLog.read(localFs(), new org.apache.hadoop.fs.Path(tmp.resolve(out).resolve("metrics.jsonl").toString()))
+    return recoveries(tmp.resolve(out));
+  }
+
+  static List<JsonObject> recoveries(Path runDir) throws IOException {
+    return MetricsLog.read(localFs(), new org.apache.hadoop.fs.Path(runDir.resolve("metrics.jsonl").toString()))
         .stream().filter(o -> o.get("type").getAsString().equals("recovery")).toList();
   }
 

@@ -4,6 +4,7 @@ import io.ringtrain.ring.RingConfig;
 import io.ringtrain.ring.RingException;
 import io.ringtrain.ring.RingPeer;
 import io.ringtrain.ring.WireDtype;
+import io.ringtrain.worker.WorkerHosts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -22,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * All-reduce bus bandwidth, nccl-tests style, with one JVM per rank on this machine.
  *
  * <p>The parent spawns N children ({@link Rank}) on its own class path; each listens on a free
- * loopback port and reports it, the parent hands every child the list, and then reads each child's
+ * port of its host (loopback, or the address {@link WorkerHosts} gives it, in its network namespace)
+ * and reports it, the parent hands every child the list, and then reads each child's
  * per-iteration times. An iteration's time is the slowest rank's; the figure
  * is the median over the timed iterations after warm-up. algbw = bytes / time and
  * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them, counting the fp32
@@ -42,6 +44,7 @@ public final class AllReduceBench {
   static final double WARMUP_SECONDS_PER_TWO_RANKS = 5;
   private static final String TIMES = "ring-bench-times ";
   private static final String PORT = "ring-bench-port ";
+  private static final String LOOPBACK = "127.0.0.1";
 
   private AllReduceBench() {}
 
@@ -72,12 +75,18 @@ public final class AllReduceBench {
   }
 
   /** Runs {@code workers} rank JVMs all-reducing {@code mib} MiB of floats, default warm-up. */
-  public static Result run(int workers, int mib, int iterations, WireDtype dtype) {
-    return run(workers, mib, iterations, WARMUP_SECONDS_PER_TWO_RANKS * Math.max(1, workers / 2.0), dtype);
+  public static Result run(int workers, int mib, int iterations, WireDtype dtype, WorkerHosts hosts) {
+    return run(workers, mib, iterations, WARMUP_SECONDS_PER_TWO_RANKS * Math.max(1, workers / 2.0), dtype, hosts);
   }
 
-  /** As {@link #run(int, int, int, WireDtype)}, warming up for {@code warmupSeconds} before timing. */
+  /** On 127.0.0.1, warming up for {@code warmupSeconds} before timing. */
   public static Result run(int workers, int mib, int iterations, double warmupSeconds, WireDtype dtype) {
+    return run(workers, mib, iterations, warmupSeconds, dtype, WorkerHosts.HERE);
+  }
+
+  /** Rank i on {@code hosts}' host for i, warming up for {@code warmupSeconds} before timing. */
+  public static Result run(int workers, int mib, int iterations, double warmupSeconds, WireDtype dtype,
+      WorkerHosts hosts) {
     if (workers < 1 || mib < 1 || iterations < 1 || warmupSeconds < 0) {
       throw new IllegalArgumentException(
           "workers, mib and iterations must be >= 1 and warm-up >= 0 s");
@@ -90,10 +99,12 @@ public final class AllReduceBench {
     List<BufferedReader> outputs = new ArrayList<>();
     try {
       for (int rank = 0; rank < workers; rank++) {
-        ProcessBuilder builder = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
+        List<String> command = new ArrayList<>(hosts.commandPrefix(rank));
+        command.addAll(List.of(java, "--add-modules", "jdk.incubator.vector",
             "-cp", System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
             String.valueOf(workers), String.valueOf(floats), String.valueOf(iterations),
-            String.valueOf(warmupSeconds), dtype.spelling());
+            String.valueOf(warmupSeconds), hosts.address(rank, LOOPBACK), dtype.spelling()));
+        ProcessBuilder builder = new ProcessBuilder(command);
         // The secret goes through the environment: command lines are visible to every user.
         builder.environment().put(SECRET_ENV, HexFormat.of().formatHex(secret));
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -104,7 +115,8 @@ public final class AllReduceBench {
       }
       List<String> ports = new ArrayList<>();
       for (int rank = 0; rank < workers; rank++) {
-        ports.add(readLine(outputs.get(rank), PORT, children.get(rank), rank, "its port"));
+        ports.add(hosts.address(rank, LOOPBACK) + "/"
+            + readLine(outputs.get(rank), PORT, children.get(rank), rank, "its port"));
       }
       for (Process child : children) {
         child.getOutputStream().write((String.join(",", ports) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -174,16 +186,17 @@ public final class AllReduceBench {
             + " [--json])");
       }
     }
+    WorkerHosts hosts = WorkerHosts.fromEnvironment();
     Result result = warmup < 0
-        ? run(workers, mib, iterations, dtype)
-        : run(workers, mib, iterations, warmup, dtype);
+        ? run(workers, mib, iterations, dtype, hosts)
+        : run(workers, mib, iterations, warmup, dtype, hosts);
     System.out.println(json ? result.toJson() : result.toString());
   }
 
   /**
-   * One rank: {@code rank workers floats iterations warmupSeconds dtype}, the secret in the
-   * environment.
-   * It prints the port it listens on and reads every rank's, comma-separated, from stdin.
+   * One rank: {@code rank workers floats iterations warmupSeconds host dtype}, the secret in the
+   * environment. It prints the port it listens on at {@code host} and reads every rank's
+   * {@code host/port}, comma-separated, from stdin.
    */
   public static final class Rank {
     private Rank() {}
@@ -194,21 +207,22 @@ public final class AllReduceBench {
       int floats = Integer.parseInt(args[2]);
       int iterations = Integer.parseInt(args[3]);
       long warmupNanos = (long) (Double.parseDouble(args[4]) * 1e9);
+      String host = args[5];
       byte[] secret = HexFormat.of().parseHex(System.getenv(SECRET_ENV));
       RingConfig config = RingConfig.of(rank, workers, "allreduce-bench", secret)
           .withTimeouts(60_000, 60_000)
-          .withWireDtype(WireDtype.of(args[5]));
+          .withWireDtype(WireDtype.of(args[6]));
       float[] data = new float[floats];
       float[] token = new float[1];
       long[] times = new long[iterations];
-      try (RingPeer peer = RingPeer.listen("127.0.0.1", 0, 60_000)) {
+      try (RingPeer peer = RingPeer.listen(host, 0, 60_000)) {
         System.out.println(PORT + peer.port());
         String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
         if (line == null) {
           throw new IllegalStateException("the bench parent closed stdin before sending the ports");
         }
-        int[] ports = Arrays.stream(line.split(",")).mapToInt(Integer::parseInt).toArray();
-        peer.connect(config, new InetSocketAddress("127.0.0.1", ports[(rank + 1) % workers])).get();
+        String[] next = line.split(",")[(rank + 1) % workers].split("/");
+        peer.connect(config, new InetSocketAddress(next[0], Integer.parseInt(next[1]))).get();
         long step = 0;
         long warmupEnd = System.nanoTime() + warmupNanos;
         boolean warming = true;
