@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Aparapi gives OpenCL the addresses of the Java arrays the backend computes on, and the backend
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * these arrays too: they are below its humongous size.) The rounds also open and
  * close backends and rebind roles to arrays of new sizes, as the test suites and a resumed run do.
  */
+@Tag("opencl")
 class OpenClGcStressTest {
   static final float TOL = 1e-4f;
   static final float SENTINEL = 42.5f;
