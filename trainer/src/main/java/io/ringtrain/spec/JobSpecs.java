@@ -191,7 +191,6 @@ public final class JobSpecs {
     if (!k.hasSecret()) k.setSecret("");
     if (!k.hasHeartbeatMs()) k.setHeartbeatMs(1000);
     if (!k.hasFailureTimeoutMs()) k.setFailureTimeoutMs(10_000);
-    if (!k.hasBucketMib()) k.setBucketMib(4);
     if (!k.hasMaxRestarts()) k.setMaxRestarts(3);
     if (!k.hasRestartBackoffMs()) k.setRestartBackoffMs(500);
     return b.build();
@@ -278,7 +277,6 @@ public final class JobSpecs {
     if (k.getFailureTimeoutMs() <= k.getHeartbeatMs()) {
       p.add("cluster.failure_timeout_ms=" + k.getFailureTimeoutMs() + " must exceed cluster.heartbeat_ms=" + k.getHeartbeatMs());
     }
-    positive(p, "cluster.bucket_mib", k.getBucketMib());
     if (k.getMaxRestarts() < 0) p.add("cluster.max_restarts=" + k.getMaxRestarts() + " must be >= 0 (0: fail at the first loss)");
     if (k.getRestartBackoffMs() < 0) p.add("cluster.restart_backoff_ms=" + k.getRestartBackoffMs() + " must be >= 0");
     return p;

@@ -63,8 +63,8 @@ class OpenClGcStressTest {
             }
             List<float[]> sentinels = moveEverything();
             // The device copies are newer than the moved host arrays: compute on them again.
-            jvm.residualBackward(onHost, 0, onHost, n, onHost, 2 * n, n);
-            cl.residualBackward(onDevice, 0, onDevice, n, onDevice, 2 * n, n);
+            jvm.residualForward(onHost, 3 * n, onHost, n, onHost, 2 * n, n);
+            cl.residualForward(onDevice, 3 * n, onDevice, n, onDevice, 2 * n, n);
             sentinels.addAll(moveEverything());
             cl.hostReads(onDevice);
             cl.hostReads(paramsCl);
