@@ -8,6 +8,7 @@ import io.ringtrain.model.GptModel;
 import io.ringtrain.model.Rng;
 import io.ringtrain.optim.AdamW;
 import io.ringtrain.optim.GradClip;
+import io.ringtrain.plan.TrainingPlan;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -17,12 +18,10 @@ import java.util.Locale;
  * the OpenCL one: a few warm-up steps, then the median of the timed steps. For OpenCL it also
  * reports the one-time kernel compile and the host-device transfer time per step.
  *
- * <p>MFU uses nanoGPT's estimate of FLOPs per token, 6N + 12 L H Q T (N parameters of the real
- * vocabulary, L layers, H heads, Q head size, T context), against a peak given in FLOP/s.
+ * <p>MFU uses {@link TrainingPlan#flopsPerToken}, nanoGPT's 6N + 12 L H Q T (N parameters of the
+ * real vocabulary, L layers, H heads, Q head size, T context), against a peak given in FLOP/s.
  */
 public final class TrainStepBench {
-  /** Default peak: 245 GFLOP/s, about OpenBLAS sgemm on this machine's two cores. */
-  public static final double DEFAULT_PEAK_FLOPS = 245e9;
   private static final int WARMUP_STEPS = 3;
   private static final double WARMUP_SECONDS = 10;
 
@@ -89,7 +88,7 @@ public final class TrainStepBench {
   }
 
   public static Result run(String model, int threads, int steps) {
-    return run(model, threads, steps, DEFAULT_PEAK_FLOPS);
+    return run(model, threads, steps, TrainingPlan.PEAK_FLOPS);
   }
 
   public static Result run(String model, int threads, int steps, double peakFlops) {
@@ -138,7 +137,7 @@ public final class TrainStepBench {
           : 0.5 * (nanos[steps / 2 - 1] + nanos[steps / 2]);
       double seconds = median / 1e9;
       long n = gpt.layout().paramCount();
-      double flopsPerToken = 6.0 * n + 12.0 * cfg.nLayer() * cfg.nHead() * cfg.headSize() * t;
+      double flopsPerToken = TrainingPlan.flopsPerToken(n, cfg.nLayer(), cfg.nEmbd(), t);
       double tokensPerSecond = b * t / seconds;
       double flops = flopsPerToken * tokensPerSecond;
       double transfer = cl == null ? 0 : (cl.transferMillis() - transferStart) / steps;
@@ -175,7 +174,7 @@ public final class TrainStepBench {
     }
     int threads = a.length > 1 ? Integer.parseInt(a[1]) : Runtime.getRuntime().availableProcessors();
     int steps = a.length > 2 ? Integer.parseInt(a[2]) : 10;
-    double peak = a.length > 3 ? Double.parseDouble(a[3]) : DEFAULT_PEAK_FLOPS;
+    double peak = a.length > 3 ? Double.parseDouble(a[3]) : TrainingPlan.PEAK_FLOPS;
     Result r = run(a[0], threads, steps, peak);
     System.out.println(json ? r.toJson() : r.toString());
   }

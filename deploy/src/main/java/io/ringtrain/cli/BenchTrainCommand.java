@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.bench.TrainStepBench;
+import io.ringtrain.plan.TrainingPlan;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,7 +27,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "10", description = "Timed steps after warm-up (at least 10; default ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--peak-flops", defaultValue = "245e9", description = "FLOP/s that MFU is relative to (default ${DEFAULT-VALUE}, this machine's OpenBLAS sgemm).")
+  @Option(names = "--peak-flops", defaultValue = TrainingPlan.PEAK_FLOPS_TEXT, description = "FLOP/s that MFU is relative to (default ${DEFAULT-VALUE}, this machine's OpenBLAS sgemm).")
   double peak;
 
   @Option(names = "--backend", defaultValue = "java", description = "java or opencl (default ${DEFAULT-VALUE}).")
