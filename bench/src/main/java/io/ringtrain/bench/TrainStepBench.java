@@ -23,7 +23,8 @@ import java.util.Locale;
  */
 public final class TrainStepBench {
   private static final int WARMUP_STEPS = 3;
-  private static final double WARMUP_SECONDS = 10;
+  /** The JIT compiles the kernels in the first seconds, longer than 3 steps of S take. */
+  public static final double WARMUP_SECONDS = 10;
 
   /** A benchmark model: the GPT shape plus the batch it is timed with. */
   public record Shape(String name, int nLayer, int nHead, int nEmbd, int context, int batch,
@@ -97,8 +98,17 @@ public final class TrainStepBench {
 
   public static Result run(String model, int threads, int steps, double peakFlops,
       String backendName, String device) {
+    return run(model, threads, steps, peakFlops, backendName, device, WARMUP_SECONDS);
+  }
+
+  /** As above, warming up for {@link #WARMUP_STEPS} steps and at least {@code warmupSeconds}. */
+  public static Result run(String model, int threads, int steps, double peakFlops,
+      String backendName, String device, double warmupSeconds) {
     if (steps < 1) {
       throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+    }
+    if (!(warmupSeconds >= 0)) {
+      throw new IllegalArgumentException("the warm-up must be 0 s or more, got " + warmupSeconds);
     }
     Shape s = shape(model);
     GptConfig cfg = s.config();
@@ -118,10 +128,8 @@ public final class TrainStepBench {
       AdamW opt = AdamW.gpt2(gpt.layout());
       long[] nanos = new long[steps];
       float loss = Float.NaN;
-      // Warm up for WARMUP_STEPS steps and at least WARMUP_SECONDS: the JIT compiles the kernels
-      // in the first seconds, longer than 3 steps of S take.
       long warmStart = System.nanoTime();
-      for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warmStart < WARMUP_SECONDS * 1e9; i++) {
+      for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warmStart < warmupSeconds * 1e9; i++) {
         loss = step(gpt, opt, backend, inputs, targets, b, t);
       }
       if (cl != null) {
