@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** The bench commands run for real on the smallest config and report what they measured. */
+@Tag("slow")
 class BenchCommandsTest {
 
   @Test

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Tag;
  * these arrays too: they are below its humongous size.) The rounds also open and
  * close backends and rebind roles to arrays of new sizes, as the test suites and a resumed run do.
  */
+@Tag("slow")
 @Tag("opencl")
 class OpenClGcStressTest {
   static final float TOL = 1e-4f;
