@@ -8,6 +8,7 @@ import io.ringtrain.model.GptModel;
 import io.ringtrain.model.Rng;
 import io.ringtrain.optim.AdamW;
 import io.ringtrain.optim.GradClip;
+import io.ringtrain.plan.TrainingPlan;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -17,14 +18,13 @@ import java.util.Locale;
  * the OpenCL one: a few warm-up steps, then the median of the timed steps. For OpenCL it also
  * reports the one-time kernel compile and the host-device transfer time per step.
  *
- * <p>MFU uses nanoGPT's estimate of FLOPs per token, 6N + 12 L H Q T (N parameters of the real
- * vocabulary, L layers, H heads, Q head size, T context), against a peak given in FLOP/s.
+ * <p>MFU uses {@link TrainingPlan#flopsPerToken}, nanoGPT's 6N + 12 L H Q T (N parameters of the
+ * real vocabulary, L layers, H heads, Q head size, T context), against a peak given in FLOP/s.
  */
 public final class TrainStepBench {
-  /** Default peak: 245 GFLOP/s, about OpenBLAS sgemm on this machine's two cores. */
-  public static final double DEFAULT_PEAK_FLOPS = 245e9;
   private static final int WARMUP_STEPS = 3;
-  private static final double WARMUP_SECONDS = 10;
+  /** The JIT compiles the kernels in the first seconds, longer than 3 steps of S take. */
+  public static final double WARMUP_SECONDS = 10;
 
   /** A benchmark model: the GPT shape plus the batch it is timed with. */
   public record Shape(String name, int nLayer, int nHead, int nEmbd, int context, int batch,
@@ -89,7 +89,7 @@ public final class TrainStepBench {
   }
 
   public static Result run(String model, int threads, int steps) {
-    return run(model, threads, steps, DEFAULT_PEAK_FLOPS);
+    return run(model, threads, steps, TrainingPlan.PEAK_FLOPS);
   }
 
   public static Result run(String model, int threads, int steps, double peakFlops) {
@@ -98,8 +98,17 @@ public final class TrainStepBench {
 
   public static Result run(String model, int threads, int steps, double peakFlops,
       String backendName, String device) {
+    return run(model, threads, steps, peakFlops, backendName, device, WARMUP_SECONDS);
+  }
+
+  /** As above, warming up for {@link #WARMUP_STEPS} steps and at least {@code warmupSeconds}. */
+  public static Result run(String model, int threads, int steps, double peakFlops,
+      String backendName, String device, double warmupSeconds) {
     if (steps < 1) {
       throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+    }
+    if (!(warmupSeconds >= 0)) {
+      throw new IllegalArgumentException("the warm-up must be 0 s or more, got " + warmupSeconds);
     }
     Shape s = shape(model);
     GptConfig cfg = s.config();
@@ -119,10 +128,8 @@ public final class TrainStepBench {
       AdamW opt = AdamW.gpt2(gpt.layout());
       long[] nanos = new long[steps];
       float loss = Float.NaN;
-      // Warm up for WARMUP_STEPS steps and at least WARMUP_SECONDS: the JIT compiles the kernels
-      // in the first seconds, longer than 3 steps of S take.
       long warmStart = System.nanoTime();
-      for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warmStart < WARMUP_SECONDS * 1e9; i++) {
+      for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warmStart < warmupSeconds * 1e9; i++) {
         loss = step(gpt, opt, backend, inputs, targets, b, t);
       }
       if (cl != null) {
@@ -138,7 +145,7 @@ public final class TrainStepBench {
           : 0.5 * (nanos[steps / 2 - 1] + nanos[steps / 2]);
       double seconds = median / 1e9;
       long n = gpt.layout().paramCount();
-      double flopsPerToken = 6.0 * n + 12.0 * cfg.nLayer() * cfg.nHead() * cfg.headSize() * t;
+      double flopsPerToken = TrainingPlan.flopsPerToken(n, cfg.nLayer(), cfg.nEmbd(), t);
       double tokensPerSecond = b * t / seconds;
       double flops = flopsPerToken * tokensPerSecond;
       double transfer = cl == null ? 0 : (cl.transferMillis() - transferStart) / steps;
@@ -175,7 +182,7 @@ public final class TrainStepBench {
     }
     int threads = a.length > 1 ? Integer.parseInt(a[1]) : Runtime.getRuntime().availableProcessors();
     int steps = a.length > 2 ? Integer.parseInt(a[2]) : 10;
-    double peak = a.length > 3 ? Double.parseDouble(a[3]) : DEFAULT_PEAK_FLOPS;
+    double peak = a.length > 3 ? Double.parseDouble(a[3]) : TrainingPlan.PEAK_FLOPS;
     Result r = run(a[0], threads, steps, peak);
     System.out.println(json ? r.toJson() : r.toString());
   }

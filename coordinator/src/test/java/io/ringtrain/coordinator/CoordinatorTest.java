@@ -167,7 +167,7 @@ class CoordinatorTest {
   }
 
   @Test
-  void protocolMismatchAndPortInUseAreClearErrors() throws Exception {
+  void portInUseAndWrongJobAreClearErrors() throws Exception {
     try (Coordinator c = new Coordinator(spec(1), "job", SECRET, "127.0.0.1", 0, 10_000, new Recorder())) {
       BindException e = assertThrows(BindException.class,
           () -> new Coordinator(spec(1), "job", SECRET, "127.0.0.1", c.port(), 10_000, new Recorder()));
@@ -175,6 +175,42 @@ class CoordinatorTest {
       IOException wrongJob = assertThrows(IOException.class,
           () -> CoordinatorClient.join("127.0.0.1", c.port(), "other", SECRET, "127.0.0.1", 1, 5_000));
       assertTrue(wrongJob.getMessage().contains("job other"), wrongJob.getMessage());
+    }
+  }
+
+  /** A correctly signed join from another ringtrain version is refused, naming both versions. */
+  @Test
+  void anotherControlProtocolVersionIsRefusedByName() throws Exception {
+    try (Coordinator c = new Coordinator(spec(1), "job", SECRET, "127.0.0.1", 0, 10_000, new Recorder());
+         RawClient older = new RawClient(c.port())) {
+      int theirs = Coordinator.PROTOCOL_VERSION - 1;
+      older.send(ControlMessage.newBuilder().setJoin(Join.newBuilder().setProtocolVersion(theirs).setJobId("job")
+          .setHmac(ByteString.copyFrom(Hmac.sign(SECRET, older.nonce, "job".getBytes(StandardCharsets.UTF_8))))
+          .setRingPort(1)).build());
+      Stop refused = older.read().getStop();
+      assertTrue(refused.getReason().contains("worker speaks control protocol " + theirs
+          + ", this coordinator speaks " + Coordinator.PROTOCOL_VERSION), refused.getReason());
+      assertTrue(!c.outcome().isDone(), "a refused join does not end the job");
+    }
+  }
+
+  /** The cluster tests rely on this: ranks whose parameters differ after a step end the job. */
+  @Test
+  void ranksReportingDifferentParameterDigestsEndTheJob() throws Exception {
+    Recorder rec = new Recorder();
+    try (Coordinator c = new Coordinator(spec(2), "job", SECRET, "127.0.0.1", 0, 10_000, rec)) {
+      List<CoordinatorClient> clients = joinAll(2, c.port(), SECRET);
+      for (CoordinatorClient x : clients) {
+        x.report(StepReport.newBuilder().setStep(1).setLoss(1).setParamsDigest(42).build());
+      }
+      await(() -> rec.steps.size() == 1); // equal digests: the step completes
+      clients.get(0).report(StepReport.newBuilder().setStep(2).setLoss(1).setParamsDigest(42).build());
+      clients.get(1).report(StepReport.newBuilder().setStep(2).setLoss(1).setParamsDigest(43).build());
+      JobOutcome o = c.outcome().get(5, TimeUnit.SECONDS);
+      assertEquals(1, o.exitCode());
+      assertTrue(o.reason().contains("hold different parameters after step 2"), o.reason());
+      assertEquals(1, rec.steps.size(), "the diverged step is not reported as a step");
+      for (CoordinatorClient x : clients) x.close();
     }
   }
 

@@ -17,8 +17,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 
 /** Raw sockets that never authenticate: silent, trickling, oversized, too many. */
+@Tag("slow")
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class UnauthenticatedConnectionsTest {
   static final int FAILURE_TIMEOUT_MS = 800;

@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.bench.TrainStepBench;
+import io.ringtrain.plan.TrainingPlan;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Time full training steps (forward, backward, AdamW) on random tokens; print the median tokens/s and MFU",
-      "of the timed steps, after a warm-up of 3 steps and at least 10 s (the JIT compiles the kernels).",
+      "of the timed steps, after a warm-up of 3 steps and at least --warmup-seconds (the JIT compiles the kernels).",
       "S: 4 layers, 4 heads, width 128, context 128, batch 16, vocab 512; M: 6, 6, 384, 256, 8, 4096;",
       "L (GPT-2 124M): 12, 12, 768, 256, 4, 50304. With --backend opencl it also prints the one-time kernel",
       "compile and the host-device transfer time per step."
@@ -26,8 +27,12 @@ public final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "10", description = "Timed steps after warm-up (at least 10; default ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--peak-flops", defaultValue = "245e9", description = "FLOP/s that MFU is relative to (default ${DEFAULT-VALUE}, this machine's OpenBLAS sgemm).")
+  @Option(names = "--peak-flops", defaultValue = TrainingPlan.PEAK_FLOPS_TEXT, description = "FLOP/s that MFU is relative to (default ${DEFAULT-VALUE}, this machine's OpenBLAS sgemm).")
   double peak;
+
+  @Option(names = "--warmup-seconds", defaultValue = "10", description = "Least warm-up before timing, after"
+      + " at least 3 steps (default ${DEFAULT-VALUE}: the JIT's compiling is over by then; 0 for a quick check).")
+  double warmupSeconds;
 
   @Option(names = "--backend", defaultValue = "java", description = "java or opencl (default ${DEFAULT-VALUE}).")
   String backend;
@@ -43,7 +48,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     if (steps < 10) throw new IllegalArgumentException("--steps=" + steps + ": the median needs at least 10");
     TrainStepBench.shape(model); // names the model when it is not S, M or L
     TrainStepBench.Result r = TrainStepBench.run(model, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
-        steps, peak, backend, device);
+        steps, peak, backend, device, warmupSeconds);
     System.out.println(json ? r.toJson() : r.toString());
     return ExitCodes.OK;
   }

@@ -30,12 +30,9 @@ import picocli.CommandLine.Option;
       "Fit L(N, D) = E + A/N^alpha + B/D^beta to sweep results (Chinchilla approach 3: Huber "
           + "loss on log-loss, L-BFGS from 4500 starts, bootstrap intervals), the IsoFLOP "
           + "minima (approach 2) where runs share budgets, and the compute-optimal N and D.",
-      "Exit codes: 0 ok, 2 usage or bad input, 1 the fit failed."
+      "Exit codes: 0 ok, 1 the fit failed, 2 usage or bad input, 3 the plots could not be written."
     })
 public final class FitCommand implements Callable<Integer> {
-  static final int FIT_FAILED = 1;
-  static final int BAD_INPUT = 2;
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--input", required = true, paramLabel = "results.csv",
@@ -109,27 +106,27 @@ public final class FitCommand implements Callable<Integer> {
       String usageError = usageError();
       if (usageError != null) {
         err.println("ringtrain fit: " + usageError);
-        return BAD_INPUT;
+        return ExitCodes.BAD_INPUT;
       }
       List<ScalingPoint> points = readPoints();
       FitReport report = fit(points);
       PrintWriter out = spec.commandLine().getOut();
       out.print(json ? report.toJson() : report.toTable());
       out.flush();
-      return 0;
+      return ExitCodes.OK;
     } catch (BadInput e) {
       err.println("ringtrain fit: " + e.getMessage());
-      return BAD_INPUT;
+      return ExitCodes.BAD_INPUT;
     } catch (FitException e) {
       err.println("ringtrain fit: the fit failed: " + e.getMessage());
-      return FIT_FAILED;
+      return ExitCodes.FAILED;
     } catch (IOException e) {
       err.println("ringtrain fit: cannot write the plots: " + e);
-      return FIT_FAILED;
+      return ExitCodes.IO_ERROR;
     } catch (RuntimeException e) {
       // A bug, not bad input; one line still beats a stack trace for the user.
       err.println("ringtrain fit: internal error: " + e);
-      return FIT_FAILED;
+      return ExitCodes.FAILED;
     } finally {
       err.flush();
     }

@@ -1,19 +1,14 @@
 package io.ringtrain.cli;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import io.ringtrain.corpus.CorpusSharder;
 import io.ringtrain.export.PretrainedWeights;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.spec.JobSpecs;
 import io.ringtrain.train.Trainer;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import picocli.CommandLine.Option;
 
@@ -148,18 +143,15 @@ public final class JobSpecOptions {
 
   /** A tokenized dataset directory supplies shards, tokenizer and vocabulary; anything else is shards. */
   static void useData(JobSpec.Builder b, String data, Configuration conf) throws IOException {
-    Path meta = new Path(data, "meta.json");
-    FileSystem fs = meta.getFileSystem(conf);
-    if (!fs.exists(meta)) {
+    Path dir = new Path(data);
+    CorpusSharder.Meta meta = CorpusSharder.readMeta(dir.getFileSystem(conf), dir);
+    if (meta == null) {
       b.getDataBuilder().setTrain(data);
       return;
     }
-    try (Reader r = new InputStreamReader(fs.open(meta), StandardCharsets.UTF_8)) {
-      JsonObject o = JsonParser.parseReader(r).getAsJsonObject();
-      b.getDataBuilder().setTrain(new Path(data, "train_*.bin").toString());
-      if (o.get("val_tokens").getAsLong() > 0) b.getDataBuilder().setVal(new Path(data, "val_*.bin").toString());
-      b.getDataBuilder().setTokenizer(new Path(data, "tokenizer.json").toString());
-      if (!b.getModelBuilder().hasVocabSize()) b.getModelBuilder().setVocabSize(o.get("vocab_size").getAsInt());
-    }
+    b.getDataBuilder().setTrain(new Path(data, "train_*.bin").toString());
+    if (meta.valTokens() > 0) b.getDataBuilder().setVal(new Path(data, "val_*.bin").toString());
+    b.getDataBuilder().setTokenizer(new Path(data, "tokenizer.json").toString());
+    if (!b.getModelBuilder().hasVocabSize()) b.getModelBuilder().setVocabSize(meta.vocabSize());
   }
 }

@@ -58,17 +58,11 @@ record SweepRun(String name, JobSpec spec, TrainingPlan plan, double budget) {
    * final validation loss is in metrics.jsonl), and checkpointed once, at the end.
    */
   private static SweepRun of(SweepSpec sweep, JobSpec base, ModelSpec m, long tokens, Path out, double budget) {
-    JobSpec.Builder b = base.toBuilder().setModel(m);
+    // One JVM unless simulated: as `train` does, the base's workers become accumulated micro-batches.
+    JobSpec.Builder b = (sweep.launcher().equals("simulate") ? base : JobSpecs.inOneProcess(base)).toBuilder().setModel(m);
     b.getScheduleBuilder().setSteps(0).setTokens(tokens);
     b.getCheckpointBuilder().clearAtFractions().addAtFractions(1.0).setEverySteps(0).setKeepLast(0);
-    int baseWorkers = base.getCluster().getWorkers();
-    if (sweep.launcher().equals("simulate")) {
-      b.getClusterBuilder().setWorkers(sweep.workers());
-    } else if (baseWorkers > 1) {
-      // One JVM, the base's global batch: as `train` does, its workers become accumulated micro-batches.
-      b.getClusterBuilder().setWorkers(1);
-      b.getScheduleBuilder().setGradAccum(base.getSchedule().getGradAccum() * baseWorkers);
-    }
+    if (sweep.launcher().equals("simulate")) b.getClusterBuilder().setWorkers(sweep.workers());
     TrainingPlan plan = TrainingPlan.of(JobSpecs.resolve(b.build(), "sweep run"));
     if (tokens < plan.tokensPerStep()) {
       throw new UserFacingFailure(ExitCodes.BAD_INPUT, String.format(

@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import io.ringtrain.data.FileSystems;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.spec.JobSpecs;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,10 +29,7 @@ public final class TrainCommand implements Callable<Integer> {
       // One JVM, same global batch: each of the spec's workers becomes a micro-batch of accumulation.
       System.out.println("train: one JVM for a spec of " + workers + " workers: accumulating " + workers
           + " micro-batches per step instead");
-      spec = spec.toBuilder()
-          .setCluster(spec.getCluster().toBuilder().setWorkers(1))
-          .setSchedule(spec.getSchedule().toBuilder().setGradAccum(spec.getSchedule().getGradAccum() * workers))
-          .build();
+      spec = JobSpecs.inOneProcess(spec);
     }
     return LocalRun.run(spec, null, System.out, metrics);
   }

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /** The bench commands run for real on the smallest config and report what they measured. */
+@Tag("slow")
 class BenchCommandsTest {
 
   @Test
@@ -37,10 +39,14 @@ class BenchCommandsTest {
 
   @Test
   void trainStepReportsTokensPerSecondAndMfu() {
-    Cli.Result r = Cli.run("bench", "train", "--model", "S", "--steps", "10", "--threads", "1", "--json");
+    Cli.Result r = Cli.run("bench", "train", "--model", "S", "--steps", "10", "--threads", "1", "--warmup-seconds", "0",
+        "--json");
     assertEquals(0, r.code(), r.all());
     JsonObject o = JsonParser.parseString(r.out().strip()).getAsJsonObject();
     assertEquals(875_264, o.get("params").getAsLong());
+    // 6N + 12·L·C·T = 6·875264 + 12·4·128·128 (printed to 6 digits), against the default 245 GFLOP/s.
+    assertEquals(6_038_016, o.get("flopsPerToken").getAsDouble(), 5);
+    assertEquals(245e9, o.get("peakFlops").getAsDouble());
     assertTrue(o.get("tokensPerSecond").getAsDouble() > 0, r.out());
     assertTrue(o.get("mfu").getAsDouble() > 0 && o.get("mfu").getAsDouble() < 1, r.out());
     // Random tokens over 512 symbols: the loss starts near ln 512 = 6.24 and falls as the model

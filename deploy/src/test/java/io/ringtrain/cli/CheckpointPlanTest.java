@@ -16,9 +16,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The checkpoint plan of a run whose budget is computed (Chinchilla), as the run directory shows it. */
+@Tag("slow")
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class CheckpointPlanTest {
   @TempDir static Path tmp;

@@ -167,6 +167,17 @@ class FitCommandTest {
     assertEquals(1, run.err.lines().count(), run.err);
   }
 
+  /** Plots that cannot be written are the environment's failure: the documented 3, not 1. */
+  @Test
+  void unwritablePlotsExitThree() throws IOException {
+    Path csv = sweep("params,tokens,flops,loss,budget");
+    Path notADir = dir.resolve("a-file");
+    Files.writeString(notADir, "");
+    Run run = run("--input", csv.toString(), "--bootstrap", "0", "--plots", notADir.resolve("plots").toString());
+    assertEquals(ExitCodes.IO_ERROR, run.exit, run.err);
+    assertTrue(run.err.startsWith("ringtrain fit: cannot write the plots: "), run.err);
+  }
+
   @Test
   void illPosedFitExitsOne() throws IOException {
     Path csv = dir.resolve("one-size.csv");

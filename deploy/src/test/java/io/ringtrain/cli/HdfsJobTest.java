@@ -20,12 +20,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A job whose every file is on HDFS (a real NameNode and DataNode in this JVM): the corpus,
  * the tokenized shards, the run directory and its checkpoints.
  */
+@Tag("slow")
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class HdfsJobTest {
   @TempDir static java.nio.file.Path base;

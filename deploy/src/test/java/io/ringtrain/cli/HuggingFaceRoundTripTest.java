@@ -24,6 +24,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * summation orders (measured: a few 1e-8), while a transposed or misplaced tensor moves the loss
  * by whole units.
  */
+@Tag("slow")
 @Timeout(value = 900, unit = TimeUnit.SECONDS)
 class HuggingFaceRoundTripTest {
   private static final double FP32_RELATIVE = 1e-5;

@@ -13,9 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /** `simulate`: real worker JVMs, a real ring on 127.0.0.1, a real coordinator. */
+@Tag("slow")
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class LocalClusterTest {
   @TempDir static Path tmp;

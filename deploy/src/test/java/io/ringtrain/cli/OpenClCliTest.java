@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * follows {@code --backend java}'s loss curve, {@code devices} lists the device, and a --device
  * that matches nothing is refused with the list of devices.
  */
+@Tag("opencl")
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class OpenClCliTest {
   @TempDir static Path tmp;

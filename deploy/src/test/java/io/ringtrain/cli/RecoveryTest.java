@@ -24,6 +24,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,6 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * launcher itself killed. Every run must end with exactly the parameters, AdamW moments and losses
  * of the same run never interrupted, and leave no worker JVM behind.
  */
+@Tag("slow")
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 class RecoveryTest {
   static final long STEPS = 120;

@@ -115,6 +115,21 @@ public final class CorpusSharder {
     }
   }
 
+  /** What a reader of a dataset needs from its meta.json. */
+  public record Meta(int vocabSize, long valTokens) {}
+
+  /** The meta.json of dataset directory {@code dir}, or null when it has none (bare shards). */
+  public static Meta readMeta(FileSystem fs, Path dir) throws IOException {
+    Path file = new Path(dir, META);
+    if (!fs.exists(file)) return null;
+    try (java.io.Reader r = new java.io.InputStreamReader(fs.open(file), StandardCharsets.UTF_8)) {
+      com.google.gson.JsonObject o = com.google.gson.JsonParser.parseReader(r).getAsJsonObject();
+      return new Meta(o.get("vocab_size").getAsInt(), o.get("val_tokens").getAsLong());
+    } catch (RuntimeException e) {
+      throw new IOException(file + " is not a ringtrain dataset's meta.json: " + e.getMessage(), e);
+    }
+  }
+
   /** The file name of shard {@code index} of {@code split} ("train" or "val"). */
   public static String shardName(String split, int index) {
     return String.format("%s_%06d.bin", split, index);

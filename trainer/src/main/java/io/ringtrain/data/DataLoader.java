@@ -76,7 +76,7 @@ public final class DataLoader {
     restore(DataCursor.newBuilder().setEpoch(0).setPosition(0).setSeed(seed).build());
   }
 
-  /** Global steps in one pass over the data. */
+  /** Global steps in one pass over the data (for tests: the loader itself needs only its cursor). */
   public int stepsPerEpoch() {
     return stepsPerEpoch;
   }

@@ -107,10 +107,6 @@ public interface Backend extends AutoCloseable {
 
   void residualForward(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff, int n);
 
-  /** da += dout; db += dout. */
-  void residualBackward(float[] da, int daOff, float[] db, int dbOff, float[] dout, int doutOff,
-      int n);
-
   // ---- fused softmax + cross-entropy over a padded vocabulary --------------------------------
 
   /**

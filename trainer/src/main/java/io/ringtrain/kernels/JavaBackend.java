@@ -475,19 +475,6 @@ public final class JavaBackend implements Backend {
     });
   }
 
-  @Override
-  public void residualBackward(float[] da, int daOff, float[] db, int dbOff, float[] dout,
-      int doutOff, int n) {
-    elementwise(n, (tid, nt) -> {
-      int i1 = vectorSplit(n, tid + 1, nt);
-      for (int i = vectorSplit(n, tid, nt); i < i1; i++) {
-        float g = dout[doutOff + i];
-        da[daOff + i] += g;
-        db[dbOff + i] += g;
-      }
-    });
-  }
-
   // ---- softmax + cross-entropy ----------------------------------------------------------------
 
   @Override

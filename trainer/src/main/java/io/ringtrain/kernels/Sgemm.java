@@ -21,8 +21,7 @@ final class Sgemm {
   static final int NR = 2 * L;
   // K is cut into the fewest k-blocks of at most KC, all of about the same depth: every block
   // after the first passes the partial sums through C once more (C misses the caches between
-  // blocks). Blocks of up to 512 measured 1.6x on M's fcproj forward (K = 1536), and one block of
-  // 384 instead of 256 + 128 1.1-1.2x on every product with K = 384 (interleaved A/B).
+  // blocks). Fewer, deeper blocks measured faster on M's products (bench/README.md, "Kernels").
   static final int KC = 512;
   static final int NC = 512;
   static final int MC = 144;
@@ -193,7 +192,7 @@ final class Sgemm {
       int kc, float[] dst, int at) {
     if (transA) {
       // Source row pc + k holds A(ic.., k): each row is read once, contiguously, into every panel
-      // (panel by panel, each row was visited mc / MR times: 1.03-1.14x on the dW products).
+      // (panel by panel, each row was visited mc / MR times; bench/README.md has the dW products' gain).
       for (int k = 0; k < kc; k++) {
         int src = aOff + (pc + k) * lda + ic;
         int d = at + k * MR;

@@ -8,8 +8,12 @@ package io.ringtrain.model;
 public record GptConfig(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize,
     int paddedVocabSize) {
 
-  /** Multiple that {@link #of(int, int, int, int, int)} pads the vocabulary to, as llm.c does. */
-  public static final int DEFAULT_VOCAB_MULTIPLE = 128;
+  /**
+   * Multiple the vocabulary is padded to unless told otherwise: here and as the job spec's
+   * {@code vocab_pad_multiple} default, so one shape has one layout whichever factory builds it.
+   * GPT-2's 50257 pads to llm.c's 50304 with it, as with llm.c's 128.
+   */
+  public static final int DEFAULT_VOCAB_MULTIPLE = 64;
 
   public GptConfig {
     requirePositive("nLayer", nLayer);
@@ -27,7 +31,7 @@ public record GptConfig(int nLayer, int nHead, int nEmbd, int blockSize, int voc
     }
   }
 
-  /** Config with the vocabulary padded up to a multiple of 128. */
+  /** Config with the vocabulary padded up to a multiple of {@link #DEFAULT_VOCAB_MULTIPLE}. */
   public static GptConfig of(int nLayer, int nHead, int nEmbd, int blockSize, int vocabSize) {
     return of(nLayer, nHead, nEmbd, blockSize, vocabSize, DEFAULT_VOCAB_MULTIPLE);
   }

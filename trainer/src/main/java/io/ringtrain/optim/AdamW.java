@@ -66,7 +66,7 @@ public final class AdamW {
     return v;
   }
 
-  /** Number of steps taken; bias correction uses it. */
+  /** Number of steps taken (for tests: a checkpoint stores the trainer's step, which equals it). */
   public long stepCount() {
     return step;
   }
@@ -77,9 +77,5 @@ public final class AdamW {
       throw new IllegalArgumentException("step must be >= 0, got " + step);
     }
     this.step = step;
-  }
-
-  public boolean decays(ParameterLayout.Tensor t) {
-    return t.matrix();
   }
 }

@@ -37,11 +37,22 @@ public record TrainingPlan(
   }
 
   /**
+   * The peak FLOP/s every MFU here is measured against, as text for option defaults: about
+   * OpenBLAS sgemm on the reference 2-core machine (bench/README.md).
+   */
+  public static final String PEAK_FLOPS_TEXT = "245e9";
+  public static final double PEAK_FLOPS = Double.parseDouble(PEAK_FLOPS_TEXT);
+
+  public static double flopsPerToken(ModelSpec m) {
+    return flopsPerToken(params(m), m.getNLayer(), m.getNEmbd(), m.getBlockSize());
+  }
+
+  /**
    * Training FLOPs per token as nanoGPT and PaLM count them: 6N for the matmuls forward and
    * backward, plus 12·L·C·T for attention scores and their use (C = heads × head size).
    */
-  public static double flopsPerToken(ModelSpec m) {
-    return 6.0 * params(m) + 12.0 * m.getNLayer() * m.getNEmbd() * m.getBlockSize();
+  public static double flopsPerToken(long params, int nLayer, int nEmbd, int context) {
+    return 6.0 * params + 12.0 * nLayer * nEmbd * context;
   }
 
   /** Plans a defaulted, valid spec. */

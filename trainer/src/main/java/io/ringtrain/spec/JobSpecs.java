@@ -10,6 +10,7 @@ import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.util.JsonFormat;
+import io.ringtrain.model.GptConfig;
 import io.ringtrain.model.ParameterLayout;
 import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.proto.CheckpointPolicy;
@@ -148,7 +149,7 @@ public final class JobSpecs {
     if (!m.hasNEmbd()) m.setNEmbd(128);
     if (!m.hasBlockSize()) m.setBlockSize(128);
     if (!m.hasVocabSize()) m.setVocabSize(4096);
-    if (!m.hasVocabPadMultiple()) m.setVocabPadMultiple(64);
+    if (!m.hasVocabPadMultiple()) m.setVocabPadMultiple(GptConfig.DEFAULT_VOCAB_MULTIPLE);
 
     DataSpec.Builder d = b.getDataBuilder();
     if (!d.hasTrain()) d.setTrain("");
@@ -193,7 +194,6 @@ public final class JobSpecs {
     if (!k.hasSecret()) k.setSecret("");
     if (!k.hasHeartbeatMs()) k.setHeartbeatMs(1000);
     if (!k.hasFailureTimeoutMs()) k.setFailureTimeoutMs(10_000);
-    if (!k.hasBucketMib()) k.setBucketMib(4);
     if (!k.hasMaxRestarts()) k.setMaxRestarts(3);
     if (!k.hasRestartBackoffMs()) k.setRestartBackoffMs(500);
     if (!k.hasWireDtype()) k.setWireDtype("fp32");
@@ -282,7 +282,6 @@ public final class JobSpecs {
     if (k.getFailureTimeoutMs() <= k.getHeartbeatMs()) {
       p.add("cluster.failure_timeout_ms=" + k.getFailureTimeoutMs() + " must exceed cluster.heartbeat_ms=" + k.getHeartbeatMs());
     }
-    positive(p, "cluster.bucket_mib", k.getBucketMib());
     if (k.getMaxRestarts() < 0) p.add("cluster.max_restarts=" + k.getMaxRestarts() + " must be >= 0 (0: fail at the first loss)");
     if (k.getRestartBackoffMs() < 0) p.add("cluster.restart_backoff_ms=" + k.getRestartBackoffMs() + " must be >= 0");
     if (!WIRE_DTYPES.contains(k.getWireDtype())) {
@@ -290,6 +289,20 @@ public final class JobSpecs {
           + " (fp32: exact; bf16: half the bytes on the wire, gradients rounded at each hop)");
     }
     return p;
+  }
+
+  /**
+   * The spec run in one process with the same global batch: each of its workers becomes a
+   * micro-batch of gradient accumulation (the data loader gives one rank of N·B the windows N ranks
+   * of B see). Unchanged for one worker.
+   */
+  public static JobSpec inOneProcess(JobSpec spec) {
+    int workers = spec.getCluster().getWorkers();
+    if (workers <= 1) return spec;
+    JobSpec.Builder b = spec.toBuilder();
+    b.getClusterBuilder().setWorkers(1);
+    b.getScheduleBuilder().setGradAccum(spec.getSchedule().getGradAccum() * workers);
+    return b.build();
   }
 
   /** Defaults then validates; throws naming every problem at once. */

@@ -2,6 +2,7 @@ package io.ringtrain.train;
 
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.metrics.TensorBoardEvents;
+import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.progress.ProgressLine;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,11 +24,9 @@ import io.ringtrain.checkpoint.CheckpointWriter;
  * anything about the training's speed. The ETA is about wall-clock time, so it uses wall-clock time.
  */
 public final class RunReporter implements TrainingListener {
-  /**
-   * Peak FLOP/s that MFU is measured against: OpenBLAS sgemm on the reference 2-core machine
-   * (bench/README.md). Override with -Dringtrain.peakFlops for other machines.
-   */
-  public static final double DEFAULT_PEAK_FLOPS = Double.parseDouble(System.getProperty("ringtrain.peakFlops", "245e9"));
+  /** {@link TrainingPlan#PEAK_FLOPS}, or -Dringtrain.peakFlops for other machines. */
+  public static final double DEFAULT_PEAK_FLOPS =
+      Double.parseDouble(System.getProperty("ringtrain.peakFlops", TrainingPlan.PEAK_FLOPS_TEXT));
 
   private final PrintStream out;
   private final MetricsLog metrics;

@@ -1,16 +1,11 @@
 package io.ringtrain.train;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import io.ringtrain.corpus.CorpusSharder;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.proto.JobSpec;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /** The train and (optional) validation shards of a job, checked against the model's vocabulary. */
@@ -50,17 +45,13 @@ public final class TrainingData implements Closeable {
    * states its vocabulary in meta.json; other shards are scanned once.
    */
   private static void checkVocabulary(ShardSet shards, String where, int vocab, Configuration conf) throws IOException {
-    Path first = shards.shards().get(0).path();
-    Path meta = new Path(first.getParent(), "meta.json");
-    FileSystem fs = meta.getFileSystem(conf);
+    Path dir = shards.shards().get(0).path().getParent();
+    CorpusSharder.Meta meta = CorpusSharder.readMeta(dir.getFileSystem(conf), dir);
     int max;
     String what;
-    if (fs.exists(meta)) {
-      try (Reader r = new InputStreamReader(fs.open(meta), StandardCharsets.UTF_8)) {
-        JsonObject o = JsonParser.parseReader(r).getAsJsonObject();
-        max = o.get("vocab_size").getAsInt() - 1;
-        what = meta + " declares a vocabulary of " + (max + 1);
-      }
+    if (meta != null) {
+      max = meta.vocabSize() - 1;
+      what = new Path(dir, CorpusSharder.META) + " declares a vocabulary of " + meta.vocabSize();
     } else {
       max = shards.maxToken();
       what = "the shards hold token id " + max;

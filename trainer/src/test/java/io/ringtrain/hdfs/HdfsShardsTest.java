@@ -18,9 +18,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Shards and corpora on a real HDFS: what a cluster job reads. */
+@Tag("slow")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class HdfsShardsTest {
   @TempDir static java.nio.file.Path base;

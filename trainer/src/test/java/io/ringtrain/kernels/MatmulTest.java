@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packed, tiled matmul against a naive triple loop in double, on shapes that are not
- * multiples of the tiles (MR = 12 rows, NR = 2 vectors, KC = 256, MC = 144, NC = 512), with 1 and
+ * multiples of the tiles (MR = 12 rows, NR = 2 vectors, KC = 512, MC = 144, NC = 512), with 1 and
  * 2 threads; repeated runs and different thread counts must give the same bits.
  */
 class MatmulTest {
@@ -157,7 +157,7 @@ class MatmulTest {
   /**
    * The causal attention products: with op(A) zero above (or below) the diagonal, A_LOWER (A_UPPER)
    * skips k where A is zero and must give FULL's bits; LOWER_C must give FULL's bits in every tile
-   * reaching the diagonal. Sizes cross KC = 256 and are not multiples of the tiles.
+   * reaching the diagonal. Sizes cross KC = 512 and are not multiples of the tiles.
    */
   @Test
   void triangularPartsGiveTheFullProductsBits() {

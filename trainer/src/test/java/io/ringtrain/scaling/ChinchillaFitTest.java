@@ -7,12 +7,14 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The fitter reproduces Besiroglu et al. 2024 ("Chinchilla Scaling: A replication attempt") on
  * the 245 reconstructed points less the 5 highest losses: E = 1.817, A = 482.01, B = 2085.43,
  * alpha = 0.3478, beta = 0.3658 (see the README beside the data).
  */
+@Tag("shared-data")
 class ChinchillaFitTest {
   private static final ScalingLaw PUBLISHED =
       new ScalingLaw(1.817, 482.01, 2085.43, 0.3478, 0.3658);

@@ -13,6 +13,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JobSpecsTest {
+  /** One shape, one layout: the spec's default padding is the model factory's. */
+  @Test
+  void theSpecPadsTheVocabularyAsTheModelFactoryDoes() {
+    ModelSpec m = JobSpecs.resolve(JobSpecs.parse("model { n_layer: 2 n_head: 2 n_embd: 16 block_size: 8 vocab_size: 300 }",
+        false, "t"), "t").getModel();
+    assertEquals(io.ringtrain.model.GptConfig.of(2, 2, 16, 8, 300), io.ringtrain.train.Trainer.config(m));
+    assertEquals(320, io.ringtrain.train.Trainer.config(m).paddedVocabSize());
+  }
+
+  /** `train` and a sweep's runs fold workers into accumulation: the same tokens per step. */
+  @Test
+  void inOneProcessKeepsTheGlobalBatch() {
+    JobSpec four = JobSpecs.resolve(JobSpecs.parse("model { n_layer: 1 n_head: 1 n_embd: 8 block_size: 8 vocab_size: 16 }"
+        + " data { batch_size: 2 } cluster { workers: 4 } schedule { grad_accum: 3 steps: 5 }", false, "t"), "t");
+    JobSpec one = JobSpecs.inOneProcess(four);
+    assertEquals(1, one.getCluster().getWorkers());
+    assertEquals(12, one.getSchedule().getGradAccum());
+    assertEquals(io.ringtrain.plan.TrainingPlan.of(four).tokensPerStep(), io.ringtrain.plan.TrainingPlan.of(one).tokensPerStep());
+    assertEquals(one, JobSpecs.inOneProcess(one));
+  }
+
   @Test
   void emptySpecGetsEveryDefaultAndIsValid() {
     JobSpec spec = JobSpecs.resolve(JobSpec.getDefaultInstance(), "test");

@@ -25,6 +25,7 @@ import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * within 1e-3 of the Java loss), also through the staged gradient all-reduce of a 2-rank
  * collective. One OpenCL backend for the class: the kernel compiles once per JVM.
  */
+@Tag("opencl")
 class OpenClTrainingTest {
   static final GptConfig TINY = GptConfig.of(2, 2, 16, 8, 37, 64);
   static OpenClBackend cl;

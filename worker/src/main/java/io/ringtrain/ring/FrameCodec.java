@@ -29,8 +29,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 32     ..   payload: count little-endian fp32 or bf16 values
  * </pre>
  *
- * <p>Same fields as {@code io.ringtrain.proto.RingFrameHeader} plus the sub-chunk index and dtype, but fixed
- * size rather than protobuf: the decoder learns the frame's length from two plain reads at known
+ * <p>A fixed-size header, not protobuf: the decoder learns the frame's length from two plain reads at known
  * offsets, validates it before buffering a byte of payload, and allocates no message per frame
  * (thousands of frames a second). A fixed header also lets an all-gather frame be forwarded as the
  * very bytes received.

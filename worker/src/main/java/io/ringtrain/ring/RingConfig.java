@@ -63,6 +63,7 @@ public record RingConfig(
         rank, worldSize, jobId, secret, stallMs, connectMs, subChunkFloats, wireDtype);
   }
 
+  /** Smaller frames: for tests that need many frames per chunk without large arrays. */
   public RingConfig withSubChunkFloats(int floats) {
     return new RingConfig(
         rank, worldSize, jobId, secret, timeoutMs, connectTimeoutMs, floats, wireDtype);

@@ -199,6 +199,14 @@ public final class RingPeer implements AutoCloseable {
   }
 
   /**
+   * The connected ring without {@link #allReduce}'s argument checks: the seam through which a test
+   * puts a fault inside this rank's event loop.
+   */
+  RingAllReduce uncheckedRing() {
+    return ring;
+  }
+
+  /**
    * Leaves the ring: with nothing pending the neighbours are told goodbye and carry on with what
    * they still have in flight; with operations pending it is a failure, reported around the ring.
    * Then closes the links and the event loops.

@@ -133,7 +133,16 @@ class RingFailureTest {
   void linkDroppedWithoutGoodbyeFailsEveryoneQuicklyNamingThePeer() throws Exception {
     int n = 4;
     long timeoutMs = 5_000;
-    List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
+    LinkRelay[] oneToTwo = new LinkRelay[1];
+    List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000), (rank, nextPort) -> {
+      if (rank != 1) return Rings.local(nextPort);
+      try {
+        oneToTwo[0] = new LinkRelay(nextPort);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return oneToTwo[0].address();
+    });
     try {
       List<CompletableFuture<Void>> pending = new ArrayList<>();
       for (int r = 0; r < n; r++) {
@@ -144,12 +153,13 @@ class RingFailureTest {
       Thread.sleep(100);
       long start = System.nanoTime();
       // What a crash of rank 1 looks like to rank 2: its link from rank 1 just ends.
-      linkFromPrevious(peers.get(2)).close();
+      oneToTwo[0].cutAtReceiver();
       assertAllFail(pending, timeoutMs + 2_000, "rank 1");
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(elapsedMs < timeoutMs, "took " + elapsedMs + " ms");
     } finally {
       Rings.closeAll(peers);
+      oneToTwo[0].close();
     }
   }
 
@@ -171,13 +181,6 @@ class RingFailureTest {
     }
   }
 
-  @SuppressWarnings("unchecked")
-  private static io.netty.channel.Channel linkFromPrevious(RingPeer peer) throws Exception {
-    java.lang.reflect.Field inbound = RingPeer.class.getDeclaredField("inbound");
-    inbound.setAccessible(true);
-    return ((CompletableFuture<io.netty.channel.Channel>) inbound.get(peer)).join();
-  }
-
   /**
    * A fault inside this rank's own event loop (here a null buffer slipped past the public checks;
    * in the field, a class that failed to load) must stop the whole ring at once, not after every
@@ -189,9 +192,7 @@ class RingFailureTest {
     long timeoutMs = 10_000;
     List<RingPeer> peers = Rings.start(n, r -> Rings.config(r, n).withTimeouts(timeoutMs, 10_000));
     try {
-      java.lang.reflect.Field ringField = RingPeer.class.getDeclaredField("ring");
-      ringField.setAccessible(true);
-      RingAllReduce broken = (RingAllReduce) ringField.get(peers.get(0));
+      RingAllReduce broken = peers.get(0).uncheckedRing();
       long start = System.nanoTime();
       CompletableFuture<Void> f1 = peers.get(1).allReduce(0, 0, new float[1000], 0, 1000);
       CompletableFuture<Void> f0 = broken.allReduce(0, 0, null, 0, 1000, WireDtype.FP32);

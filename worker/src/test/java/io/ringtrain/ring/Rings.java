@@ -28,13 +28,19 @@ final class Rings {
   }
 
   static List<RingPeer> start(int size, IntFunction<RingConfig> configs) throws Exception {
+    return start(size, configs, (rank, nextPort) -> local(nextPort));
+  }
+
+  /** As {@link #start(int, IntFunction)}, rank r dialling {@code route(r, port of rank r+1)}. */
+  static List<RingPeer> start(int size, IntFunction<RingConfig> configs,
+      java.util.function.BiFunction<Integer, Integer, InetSocketAddress> route) throws Exception {
     List<RingPeer> peers = new ArrayList<>();
     for (int r = 0; r < size; r++) {
       peers.add(listen());
     }
     List<CompletableFuture<Void>> ready = new ArrayList<>();
     for (int r = 0; r < size; r++) {
-      ready.add(peers.get(r).connect(configs.apply(r), local(peers.get((r + 1) % size).port())));
+      ready.add(peers.get(r).connect(configs.apply(r), route.apply(r, peers.get((r + 1) % size).port())));
     }
     CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
     return peers;

@@ -11,12 +11,14 @@ import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import scala.collection.Iterator;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
 
 /** local-cluster: a Spark master, a worker and two executor JVMs, started from the SPARK_HOME that SparkHome builds. */
+@Tag("slow")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class LocalClusterBarrierTest {
   /** Each task gathers every task's partition id and reports it with its JVM's pid. */

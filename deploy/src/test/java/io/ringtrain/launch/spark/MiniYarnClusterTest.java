@@ -9,9 +9,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 
 /** spark-submit --master yarn --deploy-mode cluster to Hadoop's MiniYARNCluster. */
+@Tag("slow")
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class MiniYarnClusterTest {
   @TempDir Path tmp;

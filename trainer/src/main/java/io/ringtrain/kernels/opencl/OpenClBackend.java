@@ -48,7 +48,7 @@ public final class OpenClBackend implements Backend {
   private static final String[] OP_NAMES = {"nop", "encoder fwd", "encoder bwd", "layernorm fwd",
       "layernorm bwd dinp", "layernorm bwd dw db", "pack W^T", "pack W", "pack inp", "gemm",
       "matmul dbias", "attention fwd", "attention bwd dq", "attention bwd dk dv", "gelu fwd",
-      "gelu bwd", "residual fwd", "residual bwd", "cross-entropy fwd", "cross-entropy bwd",
+      "gelu bwd", "residual fwd", "cross-entropy fwd", "cross-entropy bwd",
       "adamw", "sum of squares", "scale", "zero"};
 
   /** The array roles of {@link StepKernel}. */
@@ -68,8 +68,6 @@ public final class OpenClBackend implements Backend {
   /** True when OpenCL computes in the Java arrays themselves (see the class comment). */
   private final boolean inHostMemory;
   private long transferNanos;
-  private long transferBytes;
-  private long executions;
   private final long[] opNanos = new long[OP_NAMES.length];
 
   private OpenClBackend(OpenClDevices.Info info, boolean alwaysReadBack) {
@@ -168,7 +166,7 @@ public final class OpenClBackend implements Backend {
 
   /**
    * True when the device computes in the Java arrays themselves (a CPU driver such as PoCL):
-   * nothing is copied between host and device.
+   * nothing is copied between host and device. Tests use it to know which path they exercise.
    */
   public boolean computesInHostMemory() {
     return inHostMemory;
@@ -177,14 +175,6 @@ public final class OpenClBackend implements Backend {
   /** Time spent in explicit uploads and downloads (hostWrote, results read back, partials). */
   public double transferMillis() {
     return transferNanos / 1e6;
-  }
-
-  public long transferBytes() {
-    return transferBytes;
-  }
-
-  public long executions() {
-    return executions;
   }
 
   /** Kernel time per op so far, in ms, by op name (largest first). */
@@ -224,16 +214,16 @@ public final class OpenClBackend implements Backend {
 
   @Override
   public void hostWrote(float[] a) {
-    upload(a, a.length);
+    upload(a);
   }
 
   @Override
   public void hostWrote(int[] a) {
-    upload(a, a.length);
+    upload(a);
   }
 
   /** Marks a bound array for upload at the next execution, unless the device computes in it. */
-  private void upload(Object a, int length) {
+  private void upload(Object a) {
     if (!inHostMemory && roleOf.containsKey(a)) {
       long t0 = System.nanoTime();
       if (a instanceof float[] f) {
@@ -241,16 +231,11 @@ public final class OpenClBackend implements Backend {
       } else {
         k.put((int[]) a);
       }
-      count(t0, 4L * length);
+      transferNanos += System.nanoTime() - t0;
     }
   }
 
   // hostReads: nothing to do, the host copy is always current (see the class comment).
-
-  private void count(long t0, long bytes) {
-    transferNanos += System.nanoTime() - t0;
-    transferBytes += bytes;
-  }
 
   /** Binds {@code a} to {@code role} (uploaded at the next execution) unless it already is. */
   private void bind(Role role, Object a, String what) {
@@ -300,8 +285,6 @@ public final class OpenClBackend implements Backend {
       case TARGETS -> k.targets = (int[]) a;
       default -> throw new AssertionError(role);
     }
-    // Uploaded (whole) by Aparapi at the next execution, since the field changed.
-    transferBytes += bytes;
   }
 
   private static long mib(long bytes) {
@@ -386,7 +369,6 @@ public final class OpenClBackend implements Backend {
     long t0 = System.nanoTime();
     k.execute(r);
     opNanos[op] += System.nanoTime() - t0;
-    executions++;
     if (!k.isRunningCL()) {
       throw new OpenClException(OpenClException.Kind.UNAVAILABLE, "OpenCL stopped running on "
           + info.name() + " (Aparapi fell back to Java threads)" + log.text());
@@ -402,7 +384,7 @@ public final class OpenClBackend implements Backend {
       if (a != null) {
         long t0 = System.nanoTime();
         k.get(a);
-        count(t0, 4L * a.length);
+        transferNanos += System.nanoTime() - t0;
       }
     }
   }
@@ -522,11 +504,6 @@ public final class OpenClBackend implements Backend {
     wrote(out);
   }
 
-  /** Floating-point operations of {@link #matmulForward} (for benchmarks). */
-  public static double matmulFlops(int N, int C, int OC) {
-    return 2.0 * N * C * OC;
-  }
-
   @Override
   public void matmulBackward(float[] dinp, int dinpOff, float[] dweight, int dwOff, float[] dbias,
       int dbOff, float[] dout, int doutOff, float[] inp, int inpOff, float[] weight, int wOff,
@@ -612,13 +589,6 @@ public final class OpenClBackend implements Backend {
       int n) {
     work(out, a, b);
     elementwise(StepKernel.OP_RESIDUAL_FWD, n, out, outOff, aOff, bOff);
-  }
-
-  @Override
-  public void residualBackward(float[] da, int daOff, float[] db, int dbOff, float[] dout,
-      int doutOff, int n) {
-    work(da, db, dout);
-    elementwise(StepKernel.OP_RESIDUAL_BWD, n, da, daOff, dbOff, doutOff);
   }
 
   // ---- softmax + cross-entropy ----------------------------------------------------------------

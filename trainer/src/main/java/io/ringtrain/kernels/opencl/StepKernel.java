@@ -42,13 +42,12 @@ public final class StepKernel extends Kernel {
   static final int OP_GELU_FWD = 14;
   static final int OP_GELU_BWD = 15;
   static final int OP_RESIDUAL_FWD = 16;
-  static final int OP_RESIDUAL_BWD = 17;
-  static final int OP_CE_FWD = 18;
-  static final int OP_CE_BWD = 19;
-  static final int OP_ADAMW = 20;
-  static final int OP_SUMSQ = 21;
-  static final int OP_SCALE = 22;
-  static final int OP_ZERO = 23;
+  static final int OP_CE_FWD = 17;
+  static final int OP_CE_BWD = 18;
+  static final int OP_ADAMW = 19;
+  static final int OP_SUMSQ = 20;
+  static final int OP_SCALE = 21;
+  static final int OP_ZERO = 22;
 
   /** Role selectors for ops that work on any array (sumsq, scale, zero). */
   static final int SEL_PARAMS = 0;
@@ -219,10 +218,6 @@ public final class StepKernel extends Kernel {
       work[o0 + id] = slope * work[o2 + id];
     } else if (op == OP_RESIDUAL_FWD) {
       work[o0 + id] = work[o1 + id] + work[o2 + id];
-    } else if (op == OP_RESIDUAL_BWD) {
-      float g = work[o2 + id];
-      work[o0 + id] += g;
-      work[o1 + id] += g;
     } else if (op == OP_CE_BWD) {
       // one element per item: o0 dlogits, o1 logits (work), o2 stats (losses); f0 dloss
       int Vp = paddedVocab;

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Aparapi gives OpenCL the addresses of the Java arrays the backend computes on, and the backend
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.Test;
  * these arrays too: they are below its humongous size.) The rounds also open and
  * close backends and rebind roles to arrays of new sizes, as the test suites and a resumed run do.
  */
+@Tag("slow")
+@Tag("opencl")
 class OpenClGcStressTest {
   static final float TOL = 1e-4f;
   static final float SENTINEL = 42.5f;
@@ -61,8 +64,8 @@ class OpenClGcStressTest {
             }
             List<float[]> sentinels = moveEverything();
             // The device copies are newer than the moved host arrays: compute on them again.
-            jvm.residualBackward(onHost, 0, onHost, n, onHost, 2 * n, n);
-            cl.residualBackward(onDevice, 0, onDevice, n, onDevice, 2 * n, n);
+            jvm.residualForward(onHost, 3 * n, onHost, n, onHost, 2 * n, n);
+            cl.residualForward(onDevice, 3 * n, onDevice, n, onDevice, 2 * n, n);
             sentinels.addAll(moveEverything());
             cl.hostReads(onDevice);
             cl.hostReads(paramsCl);

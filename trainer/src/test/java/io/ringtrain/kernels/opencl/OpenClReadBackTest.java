@@ -3,6 +3,7 @@ package io.ringtrain.kernels.opencl;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Every kernel test of {@link OpenClBackendTest} again on the path of a device with memory of its
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
  * arrays themselves, so an array left out of a kernel's read-back would not show here; that needs
  * a device with memory of its own.
  */
+@Tag("opencl")
 class OpenClReadBackTest extends OpenClBackendTest {
   @BeforeAll
   static void readBack() {

@@ -31,6 +31,8 @@ import java.util.concurrent.TimeUnit;
  * buffer's bytes: what a trainer's gradients get. With bf16 on the wire half as many bytes travel;
  * wire busbw counts those, to set against a link's capacity. Warm-up is timed (however many
  * iterations that takes), not counted: JIT compilation, not iterations, sets it.
+ * Each rank checks every float of its last result against the closed-form sum of all ranks'
+ * inputs and reports that it did; a rank that does not fails the run.
  *
  * <p>It lives in the worker module, not bench/, because it needs {@link RingPeer} and bench/
  * depends on the trainer only.
@@ -44,6 +46,7 @@ public final class AllReduceBench {
   static final double WARMUP_SECONDS_PER_TWO_RANKS = 5;
   private static final String TIMES = "ring-bench-times ";
   private static final String PORT = "ring-bench-port ";
+  private static final String CHECKED = "ring-bench-checked ";
   private static final String LOOPBACK = "127.0.0.1";
 
   private AllReduceBench() {}
@@ -124,6 +127,10 @@ public final class AllReduceBench {
       }
       long[] slowest = new long[iterations];
       for (int rank = 0; rank < workers; rank++) {
+        String checked = readLine(outputs.get(rank), CHECKED, children.get(rank), rank, "its check of the sum");
+        if (Integer.parseInt(checked) != floats) {
+          throw new RingException("bench rank " + rank + " checked " + checked + " of the " + floats + " summed floats");
+        }
         long[] times = Arrays.stream(
                 readLine(outputs.get(rank), TIMES, children.get(rank), rank, "its times").split(","))
             .mapToLong(Long::parseLong).toArray();
@@ -194,6 +201,26 @@ public final class AllReduceBench {
   }
 
   /**
+   * Rank r's input: (r + 1) times a small pattern over the index, so that a chunk summed into the
+   * wrong place, twice or not at all shows; every partial sum is a small integer, exact in float.
+   */
+  static void fill(float[] data, int rank) {
+    for (int i = 0; i < data.length; i++) data[i] = (rank + 1f) * (1 + i % 8);
+  }
+
+  static float expectedSum(int i, int workers) {
+    return workers * (workers + 1) / 2f * (1 + i % 8);
+  }
+
+  /** The first index where {@code data} is not the sum of every rank's {@link #fill}, or -1. */
+  static int firstWrongSum(float[] data, int workers) {
+    for (int i = 0; i < data.length; i++) {
+      if (data[i] != expectedSum(i, workers)) return i;
+    }
+    return -1;
+  }
+
+  /**
    * One rank: {@code rank workers floats iterations warmupSeconds host dtype}, the secret in the
    * environment. It prints the port it listens on at {@code host} and reads every rank's
    * {@code host/port}, comma-separated, from stdin.
@@ -227,7 +254,7 @@ public final class AllReduceBench {
         long warmupEnd = System.nanoTime() + warmupNanos;
         boolean warming = true;
         for (int i = 0; i < iterations; step++) {
-          Arrays.fill(data, rank + 1f); // fresh inputs: repeated sums would overflow
+          fill(data, rank); // fresh inputs: repeated sums would overflow
           // The barrier that starts all ranks together also carries rank 0's verdict on the
           // warm-up, so that every rank switches to timed iterations at the same step.
           token[0] = rank == 0 && System.nanoTime() < warmupEnd ? 1 : 0;
@@ -239,12 +266,14 @@ public final class AllReduceBench {
             times[i++] = System.nanoTime() - start;
           }
         }
-        float expected = workers * (workers + 1) / 2f;
-        if (floats > 0 && (data[0] != expected || data[floats - 1] != expected)) {
-          throw new IllegalStateException("wrong sum " + data[0] + ", expected " + expected);
+        int wrong = firstWrongSum(data, workers);
+        if (wrong >= 0) {
+          throw new IllegalStateException("wrong sum at float " + wrong + " of the last iteration: " + data[wrong]
+              + ", expected " + expectedSum(wrong, workers));
         }
         peer.allReduce(step, 1, token, 0, 1, WireDtype.FP32).get(); // nobody closes while others still run
       }
+      System.out.println(CHECKED + floats);
       System.out.println(TIMES + String.join(",",
           Arrays.stream(times).mapToObj(Long::toString).toList()));
     }
