@@ -31,6 +31,7 @@ VICTIM=$(pgrep -f "io.ringtrain.worker.WorkerMain.*--rank 1 " | head -1)
 KILLED_MS=$(date +%s%3N)
 kill -9 "$VICTIM"
 wait "$LAUNCHER" || { echo "the job failed:"; tail -20 "$OUT/log"; exit 1; }
+grep -E '^(generation|restart|recovered)' "$OUT/log"
 /usr/bin/env python3 - "$OUT/run/metrics.jsonl" "$KILLED_MS" "$WORKERS" <<'PY'
 import json, sys
 rec = [json.loads(l) for l in open(sys.argv[1]) if '"recovery"' in l][0]
