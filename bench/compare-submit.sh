@@ -33,7 +33,7 @@ run() { # name, command...: prints "seconds-to-first-step tokens/s"
 # not ~/.m2's stale snapshots, and SLF4J 2 (the pom's additionalClasspathDependency) in place of 1.x and nop.
 test_classpath() {
   (cd "$ROOT" && mvn -B -q -o -pl deploy dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile="$OUT/deps.txt") >&2
+    -Dmdep.outputFile="$OUT/deps.txt") >"$OUT/mvn.log" 2>&1 || { cat "$OUT/mvn.log" >&2; exit 1; }
   local slf4j; slf4j=$(sed -n '/<additionalClasspathDependency>/,/<\/additionalClasspathDependency>/s/.*<version>\(.*\)<\/version>.*/\1/p' \
     "$ROOT/deploy/pom.xml")
   local cp="$ROOT/deploy/target/test-classes:$ROOT/deploy/target/classes"
