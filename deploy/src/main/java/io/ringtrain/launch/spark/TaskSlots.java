@@ -44,14 +44,35 @@ final class TaskSlots {
       int busy = runningTasks(sc);
       if (total - busy >= needed) return;
       if (System.nanoTime() >= deadline) {
+        int executors = executors(sc);
         throw new UserFacingFailure(ExitCodes.IO_ERROR, "the workers need " + needed + " task slots at once (one barrier"
             + " stage), but after waiting " + wait.toSeconds() + " s the cluster offers " + (total - busy) + " free ("
-            + total + " slots on " + executors(sc) + " executor(s) at spark.task.cpus=" + taskCpus + ", " + busy
-            + " busy): give the job more executors (--num-executors, spark.executor.cores = spark.task.cpus), free"
-            + " the cluster, or run fewer workers");
+            + total + " slots on " + executors + " executor(s) at spark.task.cpus=" + taskCpus + ", " + busy
+            + " busy): " + advice(conf, sc.isLocal(), executors));
       }
       Thread.sleep(POLL_MS);
     }
+  }
+
+  /**
+   * What to change. Executors that were asked for but never registered are the cluster manager's
+   * doing: YARN keeps a container request that no NodeManager can hold pending for ever, without
+   * a word in the driver's log, so name the container's size and the limits it must fit.
+   */
+  private static String advice(SparkConf conf, boolean local, int registered) {
+    int requested = conf.getInt("spark.executor.instances", 0);
+    if (local || registered >= requested) {
+      return "give the job more executors (--num-executors, spark.executor.cores = spark.task.cpus), free the"
+          + " cluster, or run fewer workers";
+    }
+    return "only " + registered + " of the spark.executor.instances=" + requested + " executors registered, so the"
+        + " cluster manager never started the others. On YARN each is a container of spark.executor.memory="
+        + conf.get("spark.executor.memory", "1g") + " plus spark.executor.memoryOverhead (by default 10 %, at least"
+        + " 384 MB) and spark.executor.cores=" + conf.getInt("spark.executor.cores", 1) + " vcores; YARN grants it"
+        + " only on a NodeManager with that much free (yarn.nodemanager.resource.memory-mb, less the containers"
+        + " running there, the ApplicationMaster's included) and never refuses one that no node can hold: make the"
+        + " executors smaller, the nodes bigger, or free the cluster (on standalone, an executor must fit a worker's"
+        + " free memory and cores)";
   }
 
   /** A static allocation that is too small fails now, not after a wait. */

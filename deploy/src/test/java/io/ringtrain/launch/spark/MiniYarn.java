@@ -21,6 +21,9 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * spark-submit reads as HADOOP_CONF_DIR.
  */
 public final class MiniYarn implements AutoCloseable {
+  /** The one NodeManager's memory for containers, in MB. */
+  public static final int NODE_MEMORY_MB = 9216;
+
   private final MiniYARNCluster cluster;
   private final Path confDir;
 
@@ -39,7 +42,11 @@ public final class MiniYarn implements AutoCloseable {
     conf.setInt("yarn.scheduler.capacity.node-locality-delay", -1);
     // Small containers on a small machine: the AM and executors ask for 512 MB + overhead.
     conf.setInt("yarn.scheduler.minimum-allocation-mb", 256);
-    conf.setInt("yarn.nodemanager.resource.memory-mb", 6144);
+    // The node's memory: MiniYARNCluster overwrites yarn.nodemanager.resource.memory-mb with this key's
+    // value (4096 by default), so setting that one has no effect. 4 GB holds the AM and only two 896 MB
+    // executors (heap + 384 MB overhead, in 256 MB steps); a bigger request waits for ever, unrefused.
+    // This holds the AM and two 3 GB executors (model M in bench/compare-submit.sh).
+    conf.setInt(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, NODE_MEMORY_MB);
     conf.setInt("yarn.nodemanager.resource.cpu-vcores", 4);
     conf.setBoolean("yarn.nodemanager.vmem-check-enabled", false);
     conf.set("yarn.resourcemanager.hostname", "127.0.0.1");
@@ -121,11 +128,17 @@ public final class MiniYarn implements AutoCloseable {
    * folders: the spark-submit client only reports the application's state.
    */
   public String applicationMasterOutput() throws IOException {
+    return containerOutput("_01_000001");
+  }
+
+  /** As {@link #applicationMasterOutput}, for every container whose id ends with {@code idSuffix} ("" for all). */
+  public String containerOutput(String idSuffix) throws IOException {
     StringBuilder out = new StringBuilder();
     for (String dir : cluster.getNodeManager(0).getConfig().getTrimmedStrings(YarnConfiguration.NM_LOG_DIRS)) {
       Path logDir = Path.of(dir);
       if (!Files.isDirectory(logDir)) continue;
-      try (var containers = Files.find(logDir, 2, (p, a) -> p.getFileName().toString().endsWith("_01_000001"))) {
+      try (var containers = Files.find(logDir, 2, (p, a) -> p.getFileName().toString().startsWith("container_")
+          && p.getFileName().toString().endsWith(idSuffix))) {
         for (Path container : containers.sorted().toList()) {
           for (String stream : List.of("stdout", "stderr")) {
             out.append("--- ").append(container.getFileName()).append(' ').append(stream).append(":\n")
@@ -134,7 +147,7 @@ public final class MiniYarn implements AutoCloseable {
         }
       }
     }
-    return out.length() == 0 ? "(no ApplicationMaster container logs)" : out.toString();
+    return out.length() == 0 ? "(no container logs)" : out.toString();
   }
 
   /**
@@ -148,6 +161,21 @@ public final class MiniYarn implements AutoCloseable {
         .append(' ').append(app.getState()).append(' ').append(app.getFinalApplicationStatus()).append(": ")
         .append(app.getDiagnostics()).append('\n'));
     return out.length() == 0 ? "(no applications)" : out.toString();
+  }
+
+  /**
+   * "accepted MS" and "am_launched MS" (ms since the epoch) of the last application: when the
+   * ResourceManager accepted it and when it launched its ApplicationMaster's container.
+   */
+  public String applicationTimes() {
+    var app = cluster.getResourceManager().getRMContext().getRMApps().values().stream()
+        .max(java.util.Comparator.comparing(a -> a.getApplicationId())).orElseThrow();
+    return "accepted " + app.getSubmitTime() + "\nam_launched " + app.getLaunchTime() + "\n";
+  }
+
+  /** The memory the ResourceManager sees on its nodes, in MB: what it can grant. */
+  public long clusterMemoryMb() {
+    return cluster.getResourceManager().getResourceScheduler().getClusterResource().getMemorySize();
   }
 
   /** The last 60 lines of {@code log}, for a failure message. */

@@ -23,6 +23,8 @@ class MiniYarnClusterTest {
     Path result = tmp.resolve("gathered.txt");
     Path log = tmp.resolve("spark-submit.log");
     try (MiniYarn yarn = new MiniYarn(tmp)) {
+      // MiniYARNCluster ignores yarn.nodemanager.resource.memory-mb: containers above its own 4 GB waited for ever.
+      assertEquals(MiniYarn.NODE_MEMORY_MB, yarn.clusterMemoryMb(), "the node's memory as the ResourceManager sees it");
       int exit = yarn.submitInClusterMode(log, 150, List.of("--class", YarnProbeApp.class.getName(),
           "--num-executors", "2", "--executor-cores", "1", "--executor-memory", "512m", "--driver-memory", "512m",
           MiniYarn.placeholderAppJar(tmp).toString(), result.toString()));
