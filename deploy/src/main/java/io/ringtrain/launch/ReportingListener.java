@@ -61,8 +61,8 @@ public final class ReportingListener implements JobListener {
 
   @Override
   public void onGenerationFailed(int generation, String cause, long backoffMs) {
-    out.printf(Locale.ROOT, "generation %d failed: %s%nrestart %d of %d: survivors rejoin, replacements in %.1f s%n",
-        generation, cause, generation + 1, maxRestarts, backoffMs / 1e3);
+    out.printf(Locale.ROOT, "generation %d failed: %s%nrestart %d of %d (back-off %.1f s)%n", generation, cause,
+        generation + 1, maxRestarts, backoffMs / 1e3);
   }
 
   @Override
