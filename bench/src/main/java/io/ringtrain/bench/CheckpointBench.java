@@ -2,7 +2,7 @@ package io.ringtrain.bench;
 
 import io.ringtrain.checkpoint.CheckpointWriter;
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.model.ParameterLayout;
 import io.ringtrain.proto.CheckpointManifest;
 import java.io.IOException;
@@ -48,7 +48,7 @@ public final class CheckpointBench {
       state.put(name, a);
     }
     Path runDir = new Path(dir);
-    FileSystem fs = runDir.getFileSystem(FileSystems.configuration());
+    FileSystem fs = runDir.getFileSystem(HadoopConf.configuration());
     double[] save = new double[repeats];
     double[] load = new double[repeats];
     double[] snapshot = new double[repeats];

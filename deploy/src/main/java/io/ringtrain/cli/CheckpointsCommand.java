@@ -3,7 +3,7 @@ package io.ringtrain.cli;
 import com.google.gson.GsonBuilder;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.checkpoint.CorruptCheckpointException;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.plan.CheckpointPlan;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
@@ -37,7 +37,7 @@ public final class CheckpointsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path run = new Path(runDir);
-    FileSystem fs = run.getFileSystem(FileSystems.configuration());
+    FileSystem fs = run.getFileSystem(HadoopConf.configuration());
     JobSpec spec = ResumeCommand.runSpec(fs, run);
     CheckpointPlan plan = TrainingPlan.of(spec).checkpoints();
     List<Map<String, Object>> rows = new ArrayList<>();

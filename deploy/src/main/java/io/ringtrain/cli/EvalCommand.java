@@ -1,7 +1,7 @@
 package io.ringtrain.cli;
 
 import com.google.gson.Gson;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.train.EvalBatches;
 import java.util.LinkedHashMap;
@@ -48,7 +48,7 @@ public final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (batch < 1 || batches < 1) throw new IllegalArgumentException("--batch and --batches must be > 0");
     try (LoadedModel m = LoadedModel.load(checkpoint, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), backendOptions);
-         ShardSet shards = ShardSet.open(data, FileSystems.configuration())) {
+         ShardSet shards = ShardSet.open(data, HadoopConf.configuration())) {
       int block = m.spec().getModel().getBlockSize();
       int t = context == null ? block : context;
       if (t < 1 || t > block) {

@@ -1,6 +1,6 @@
 package io.ringtrain.cli;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.export.SafetensorsExport;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.tokenizer.ByteLevelBpe;
@@ -43,7 +43,7 @@ public final class ExportCommand implements Callable<Integer> {
     if (!format.equals("safetensors")) {
       throw new IllegalArgumentException("--format=" + format + " is not supported: use safetensors");
     }
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     Path out = new Path(output);
     try (LoadedModel m = LoadedModel.load(checkpoint, 1)) {
       OutputDirs.write(out, conf, overwrite, fs -> {

@@ -1,7 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.proto.JobSpec;
@@ -25,7 +25,7 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
     if (threads > JobSpecs.MAX_THREADS) {
       throw new IllegalArgumentException("--threads=" + threads + " is outside 1.." + JobSpecs.MAX_THREADS);
     }
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     Path p = new Path(dir);
     FileSystem fs = p.getFileSystem(conf);
     Checkpoints.Loaded c = fs.exists(new Path(p, Checkpoints.MANIFEST)) ? Checkpoints.load(fs, p)

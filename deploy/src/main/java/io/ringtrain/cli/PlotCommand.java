@@ -1,7 +1,7 @@
 package io.ringtrain.cli;
 
 import com.google.gson.JsonObject;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.metrics.MetricsLog;
 import java.io.FileNotFoundException;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ public final class PlotCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     XYChart chart = new XYChartBuilder().width(1000).height(620).title("Loss")
         .xAxisTitle("tokens").yAxisTitle("cross-entropy (nats)").build();
     chart.getStyler().setXAxisLogarithmic(logX);

@@ -1,7 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
 import java.io.IOException;
@@ -37,17 +37,17 @@ public final class ResumeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     Path run = new Path(runDir);
     FileSystem fs = run.getFileSystem(conf);
     if (Checkpoints.numbered(fs, run).isEmpty()) throw noCheckpoint(run);
     JobSpec spec = runSpec(fs, run).toBuilder().setOut(runDir).build();
     // Chosen once, verified, and handed to every worker.
-    Checkpoints.Loaded ckpt = LocalRun.newestIntact(fs, run, spec, Long.MAX_VALUE, System.out).orElseThrow(() -> noCheckpoint(run));
+    Checkpoints.Loaded ckpt = TrainingJob.newestIntact(fs, run, spec, Long.MAX_VALUE, System.out).orElseThrow(() -> noCheckpoint(run));
     System.out.println("resuming from " + ckpt.dir() + " (step " + ckpt.manifest().getStep() + ")");
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
     spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();
-    return LocalRun.run(spec, ckpt, System.out, metrics);
+    return TrainingJob.run(spec, ckpt, System.out, metrics);
   }
 
   private static UserFacingFailure noCheckpoint(Path run) {
@@ -57,9 +57,9 @@ public final class ResumeCommand implements Callable<Integer> {
 
   /** The spec the run started with ({@code spec.json}): its identity and its shape. */
   static JobSpec runSpec(FileSystem fs, Path run) throws IOException {
-    Path file = new Path(run, LocalRun.SPEC_FILE);
+    Path file = new Path(run, TrainingJob.SPEC_FILE);
     if (!fs.exists(file)) {
-      throw new UserFacingFailure(ExitCodes.BAD_INPUT, run + " has no " + LocalRun.SPEC_FILE
+      throw new UserFacingFailure(ExitCodes.BAD_INPUT, run + " has no " + TrainingJob.SPEC_FILE
           + ": it is not a ringtrain run directory (give the directory `train --out` wrote)");
     }
     try (InputStream in = fs.open(file)) {

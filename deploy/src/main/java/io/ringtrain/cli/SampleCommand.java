@@ -1,7 +1,7 @@
 package io.ringtrain.cli;
 
 import com.google.gson.GsonBuilder;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import java.io.InputStream;
@@ -101,7 +101,7 @@ public final class SampleCommand implements Callable<Integer> {
 
   static ByteLevelBpe loadTokenizer(String file) throws java.io.IOException {
     Path p = new Path(file);
-    try (InputStream in = p.getFileSystem(FileSystems.configuration()).open(p)) {
+    try (InputStream in = p.getFileSystem(HadoopConf.configuration()).open(p)) {
       return ByteLevelBpe.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), file);
     }
   }

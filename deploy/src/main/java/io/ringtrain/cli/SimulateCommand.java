@@ -1,6 +1,6 @@
 package io.ringtrain.cli;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.proto.JobSpec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,7 +30,7 @@ public final class SimulateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (workers < 1) throw new IllegalArgumentException("--workers=" + workers + " must be > 0");
     job.workers = workers;
-    JobSpec spec = job.resolve(FileSystems.configuration());
-    return LocalRun.run(spec, null, System.out, metrics);
+    JobSpec spec = job.resolve(HadoopConf.configuration());
+    return TrainingJob.run(spec, null, System.out, metrics);
   }
 }

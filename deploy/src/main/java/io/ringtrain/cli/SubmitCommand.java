@@ -1,6 +1,6 @@
 package io.ringtrain.cli;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.launch.spark.SparkCluster;
 import io.ringtrain.launch.spark.SparkContexts;
 import io.ringtrain.proto.JobSpec;
@@ -50,7 +50,7 @@ public final class SubmitCommand implements Callable<Integer> {
    * executor runs in a directory of its own, where "runs/demo/data" names nothing.
    */
   static JobSpec qualified(JobSpec spec) throws java.io.IOException {
-    org.apache.hadoop.conf.Configuration conf = FileSystems.configuration();
+    org.apache.hadoop.conf.Configuration conf = HadoopConf.configuration();
     JobSpec.Builder b = spec.toBuilder();
     b.setOut(qualify(spec.getOut(), conf));
     if (spec.hasInitFrom()) b.setInitFrom(qualify(spec.getInitFrom(), conf));
@@ -69,7 +69,7 @@ public final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (workers < 1) throw new IllegalArgumentException("--workers=" + workers + " must be > 0");
     job.workers = workers;
-    JobSpec spec = job.resolve(FileSystems.configuration());
+    JobSpec spec = job.resolve(HadoopConf.configuration());
     SparkContexts.requireSpark("submit");
     // Executors run the kernels too: they need the Vector API module, as bin/ringtrain's JVM has it,
     // unless spark-submit or --conf already chose their options.
@@ -82,7 +82,7 @@ public final class SubmitCommand implements Callable<Integer> {
       String driverHost = sc.getConf().get("spark.driver.host");
       spec = qualified(spec).toBuilder().setCluster(spec.getCluster().toBuilder().setCoordinatorHost(driverHost))
           .build();
-      return LocalRun.run(spec, null, System.out,
+      return TrainingJob.run(spec, null, System.out,
           new SparkCluster(sc, workers, driverHost, Duration.ofSeconds(slotWaitSeconds)), metrics);
     } finally {
       sc.stop();

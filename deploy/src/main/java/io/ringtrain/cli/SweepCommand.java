@@ -1,6 +1,6 @@
 package io.ringtrain.cli;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.progress.ProgressLine;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
@@ -80,7 +80,7 @@ public final class SweepCommand implements Callable<Integer> {
     }
     SweepSpec sweep = SweepSpec.parse(Files.readString(specFile, StandardCharsets.UTF_8), specFile.toString());
     if (out == null) out = Path.of("runs", "sweeps", specFile.getFileName().toString().replaceFirst("\\.json$", ""));
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     List<SweepRun> runs = SweepRun.plan(sweep, base(sweep, conf), out);
     FileSystem fs = new org.apache.hadoop.fs.Path(out.toString()).getFileSystem(conf);
     Map<String, Double> losses = new LinkedHashMap<>();
@@ -159,7 +159,7 @@ public final class SweepCommand implements Callable<Integer> {
     }
     System.out.printf(Locale.ROOT, "sweep: training %s (%s params, %s tokens)%n", run.name(),
         ProgressLine.human(run.plan().params()), ProgressLine.human(run.plan().tokens()));
-    LocalRun.run(run.spec(), null, System.out);
+    TrainingJob.run(run.spec(), null, System.out);
   }
 
   /**

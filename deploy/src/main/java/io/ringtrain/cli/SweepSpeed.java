@@ -55,7 +55,7 @@ final class SweepSpeed {
     b.getScheduleBuilder().setTokens(0).setSteps(PROBE_STEPS).setEvalInterval(0);
     JobSpec spec = b.build();
     try {
-      LocalRun.run(spec, null, new PrintStream(OutputStream.nullOutputStream()));
+      TrainingJob.run(spec, null, new PrintStream(OutputStream.nullOutputStream()));
       double seconds = 0;
       int steps = 0;
       for (JsonObject r : MetricsLog.read(fs, new Path(probeDir, MetricsLog.FILE))) {

@@ -3,7 +3,7 @@ package io.ringtrain.cli;
 import io.ringtrain.corpus.CorpusSharder;
 import io.ringtrain.corpus.MalformedCorpusException;
 import io.ringtrain.corpus.TextCorpus;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.progress.ProgressLine;
 import io.ringtrain.tokenizer.BpeTrainer;
 import io.ringtrain.tokenizer.ByteLevelBpe;
@@ -84,7 +84,7 @@ public final class TokenizeCommand implements Callable<Integer> {
       case "files" -> TextCorpus.Split.FILES;
       default -> throw new IllegalArgumentException("--documents=" + documents + " must be lines or files");
     };
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     TextCorpus corpus = TextCorpus.open(input, conf, split);
     Path out = new Path(output);
     OutputDirs.write(out, conf, overwrite, fs -> writeDataset(corpus, split, conf, fs, out, options));
@@ -138,7 +138,7 @@ public final class TokenizeCommand implements Callable<Integer> {
       var spark = new io.ringtrain.launch.spark.SparkTokenizer(sc, corpus, split);
       ByteLevelBpe bpe;
       if (tokenizer != null) {
-        bpe = loadTokenizer(FileSystems.configuration());
+        bpe = loadTokenizer(HadoopConf.configuration());
       } else {
         err.printf("training a %d-token BPE vocabulary on %s%n", vocabSize, input);
         bpe = spark.train(vocabSize, trainBytes);

@@ -1,6 +1,6 @@
 package io.ringtrain.cli;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
 import java.util.concurrent.Callable;
@@ -23,7 +23,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    JobSpec spec = job.resolve(FileSystems.configuration());
+    JobSpec spec = job.resolve(HadoopConf.configuration());
     int workers = spec.getCluster().getWorkers();
     if (workers > 1) {
       // One JVM, same global batch: each of the spec's workers becomes a micro-batch of accumulation.
@@ -31,6 +31,6 @@ public final class TrainCommand implements Callable<Integer> {
           + " micro-batches per step instead");
       spec = JobSpecs.inOneProcess(spec);
     }
-    return LocalRun.run(spec, null, System.out, metrics);
+    return TrainingJob.run(spec, null, System.out, metrics);
   }
 }

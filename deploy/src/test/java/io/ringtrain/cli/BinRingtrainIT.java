@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import java.io.BufferedReader;
@@ -105,8 +105,8 @@ class BinRingtrainIT {
       while ((line = in.readLine()) != null) if (!line.isEmpty()) docs.add(line);
     }
     assertEquals(docs.size(), meta.get("documents").getAsLong());
-    try (ShardSet train = ShardSet.open(out + "/train_*.bin", FileSystems.configuration());
-         ShardSet val = ShardSet.open(out + "/val_*.bin", FileSystems.configuration())) {
+    try (ShardSet train = ShardSet.open(out + "/train_*.bin", HadoopConf.configuration());
+         ShardSet val = ShardSet.open(out + "/val_*.bin", HadoopConf.configuration())) {
       assertEquals(meta.get("train_tokens").getAsLong(), train.tokens());
       assertEquals(meta.get("val_tokens").getAsLong(), val.tokens());
       assertTrue(train.tokens() > 5_000_000, "Europarl is about 7M tokens at 4096: " + train.tokens());

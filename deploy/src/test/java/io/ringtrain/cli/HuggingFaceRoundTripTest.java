@@ -178,7 +178,7 @@ class HuggingFaceRoundTripTest {
         .getAsJsonObject("model");
     assertEquals(64, model.get("n_embd").getAsInt(), "the shape comes from the checkpoint: " + model);
     assertEquals(2, model.get("n_layer").getAsInt(), model.toString());
-    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), io.ringtrain.data.FileSystems.configuration());
+    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), io.ringtrain.data.HadoopConf.configuration());
     JsonObject first = MetricsLog.read(fs, new org.apache.hadoop.fs.Path(out.resolve(MetricsLog.FILE).toString()))
         .get(0);
     assertEquals("val", first.get("type").getAsString(), first.toString());

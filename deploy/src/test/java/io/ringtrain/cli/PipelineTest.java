@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.tokenizer.ByteLevelBpe;
@@ -90,8 +90,8 @@ class PipelineTest {
     ByteLevelBpe bpe = ByteLevelBpe.fromJson(Files.readString(tmp.resolve("data/tokenizer.json")), "tokenizer.json");
     assertEquals(512, bpe.vocabSize());
 
-    try (ShardSet train = ShardSet.open(data() + "/train_*.bin", FileSystems.configuration());
-         ShardSet val = ShardSet.open(data() + "/val_*.bin", FileSystems.configuration())) {
+    try (ShardSet train = ShardSet.open(data() + "/train_*.bin", HadoopConf.configuration());
+         ShardSet val = ShardSet.open(data() + "/val_*.bin", HadoopConf.configuration())) {
       assertEquals(meta.get("train_tokens").getAsLong(), train.tokens());
       assertEquals(meta.get("val_tokens").getAsLong(), val.tokens());
       assertTrue(train.shards().size() >= 2, "--shard-tokens splits the train tokens");
@@ -155,7 +155,7 @@ class PipelineTest {
         "--lr", "0.006", "--threads", "2", "--checkpoint-at", "1");
     assertEquals(0, r.code(), r.all());
     double unigram;
-    try (ShardSet val = ShardSet.open(data() + "/val_*.bin", FileSystems.configuration())) {
+    try (ShardSet val = ShardSet.open(data() + "/val_*.bin", HadoopConf.configuration())) {
       int[] ids = new int[(int) val.tokens()];
       val.read(0, ids.length, ids, 0);
       double[] counts = new double[512];
@@ -163,7 +163,7 @@ class PipelineTest {
       unigram = 0;
       for (double c : counts) if (c > 0) unigram -= c / ids.length * Math.log(c / ids.length);
     }
-    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), HadoopConf.configuration());
     double valLoss = MetricsLog.read(fs, new org.apache.hadoop.fs.Path(out, "metrics.jsonl")).stream()
         .filter(o -> o.get("type").getAsString().equals("val")).reduce((a, b) -> b).orElseThrow()
         .get("val_loss").getAsDouble();
@@ -172,7 +172,7 @@ class PipelineTest {
   }
 
   static List<Double> losses(String runDir) throws IOException {
-    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), HadoopConf.configuration());
     List<Double> l = new ArrayList<>();
     for (JsonObject o : MetricsLog.read(fs, new org.apache.hadoop.fs.Path(runDir, "metrics.jsonl"))) {
       if (o.get("type").getAsString().equals("train")) l.add(o.get("loss").getAsDouble());
@@ -242,7 +242,7 @@ class PipelineTest {
     assertEquals("[32,128]", fc.get("shape").toString(), "Conv1D weights are (in, out)");
 
     // c_fc.weight[i][j] is our fcw[j][i]: check a few against the checkpoint's flat parameters.
-    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), HadoopConf.configuration());
     float[] params = Checkpoints.load(fs, Checkpoints.latest(fs, new org.apache.hadoop.fs.Path(run())).orElseThrow())
         .tensors().get("params");
     var layout = new io.ringtrain.model.ParameterLayout(io.ringtrain.model.GptConfig.of(2, 2, 32, 32, 512, 64));

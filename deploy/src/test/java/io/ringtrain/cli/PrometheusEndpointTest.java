@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.metrics.MetricsLog;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -93,7 +93,7 @@ class PrometheusEndpointTest {
 
   /** A run's train records by step, from metrics.jsonl. */
   static Map<Long, JsonObject> trainRecords(Path run) throws IOException {
-    FileSystem fs = FileSystem.get(URI.create("file:///"), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(URI.create("file:///"), HadoopConf.configuration());
     Map<Long, JsonObject> byStep = new HashMap<>();
     for (JsonObject o : MetricsLog.read(fs, new org.apache.hadoop.fs.Path(run.resolve(MetricsLog.FILE).toString()))) {
       if (o.get("type").getAsString().equals("train")) byStep.put(o.get("step").getAsLong(), o);
@@ -261,7 +261,7 @@ class PrometheusEndpointTest {
   }
 
   private static String runId(Path run) throws IOException {
-    return com.google.gson.JsonParser.parseString(Files.readString(run.resolve(LocalRun.SPEC_FILE))).getAsJsonObject()
+    return com.google.gson.JsonParser.parseString(Files.readString(run.resolve(TrainingJob.SPEC_FILE))).getAsJsonObject()
         .get("run_id").getAsString();
   }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.proto.CheckpointFile;
 import java.io.IOException;
@@ -277,6 +277,6 @@ class RecoveryTest {
   }
 
   static FileSystem localFs() throws IOException {
-    return FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    return FileSystem.get(java.net.URI.create("file:///"), HadoopConf.configuration());
   }
 }

@@ -75,7 +75,7 @@ class SparkApplicationJarIT {
     o.steps = 3L;
     o.threads = 1;
     o.workers = 2;
-    JobSpec spec = o.resolve(io.ringtrain.data.FileSystems.configuration());
+    JobSpec spec = o.resolve(io.ringtrain.data.HadoopConf.configuration());
     SparkHome.prepare(false);
     String secret = Hmac.newSecret();
     try (JavaSparkContext sc = SparkTests.context(SparkTests.conf("local-cluster[2,1,1024]", "application-jar-it")

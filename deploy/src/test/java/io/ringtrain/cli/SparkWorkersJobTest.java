@@ -10,7 +10,7 @@ import io.ringtrain.coordinator.Hmac;
 import io.ringtrain.coordinator.JobListener;
 import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.coordinator.StepSummary;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.launch.spark.SparkTests;
 import io.ringtrain.launch.spark.SparkWorkers;
 import io.ringtrain.proto.JobSpec;
@@ -60,7 +60,7 @@ class SparkWorkersJobTest {
     o.threads = 1;
     o.seed = 11L;
     o.workers = 2;
-    return o.resolve(FileSystems.configuration());
+    return o.resolve(HadoopConf.configuration());
   }
 
   static final class Steps implements JobListener {

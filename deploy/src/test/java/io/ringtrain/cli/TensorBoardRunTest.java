@@ -7,7 +7,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.metrics.TensorBoardEvents;
 import java.nio.file.Files;
@@ -68,7 +68,7 @@ class TensorBoardRunTest {
         run.resolve(TensorBoardEvents.DIR).toString())).getAsJsonObject();
     assertEquals(2.0, tb.get("file_version").getAsDouble(), tb.toString());
     JsonObject scalars = tb.getAsJsonObject("scalars");
-    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(java.net.URI.create("file:///"), HadoopConf.configuration());
     Map<String, Map<Long, Double>> expected = new LinkedHashMap<>();
     List<Long> trainSteps = new ArrayList<>();
     for (JsonObject m : MetricsLog.read(fs, new org.apache.hadoop.fs.Path(run.resolve(MetricsLog.FILE).toString()))) {

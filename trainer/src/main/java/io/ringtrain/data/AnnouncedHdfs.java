@@ -9,7 +9,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
 
 /**
- * HDFS as {@link FileSystems#configuration()} reaches it: the NameNode is asked once when the
+ * HDFS as {@link HadoopConf#configuration()} reaches it: the NameNode is asked once when the
  * filesystem is opened, a line on stderr says so when it is slow to answer, and a NameNode that
  * does not answer within the bounded RPC timeout is named in the error (exit 3), instead of a
  * silent wait of minutes in the middle of a command.
@@ -22,10 +22,10 @@ public class AnnouncedHdfs extends DistributedFileSystem {
   public void initialize(URI uri, Configuration conf) throws IOException {
     super.initialize(uri, conf);
     String nameNode = uri.getScheme() + "://" + uri.getAuthority();
-    long timeoutMs = conf.getLong(FileSystems.RPC_TIMEOUT_KEY, 0);
+    long timeoutMs = conf.getLong(HadoopConf.RPC_TIMEOUT_KEY, 0);
     CompletableFuture<Void> notice = CompletableFuture.runAsync(
         () -> System.err.println("waiting for the NameNode at " + nameNode + " (no answer yet; giving up after "
-            + timeoutMs / 1000 + " s, " + FileSystems.RPC_TIMEOUT_KEY + ")"),
+            + timeoutMs / 1000 + " s, " + HadoopConf.RPC_TIMEOUT_KEY + ")"),
         CompletableFuture.delayedExecutor(NOTICE_AFTER_MS, TimeUnit.MILLISECONDS));
     try {
       getFileStatus(new Path("/"));

@@ -3,7 +3,7 @@ package io.ringtrain.export;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.model.ParameterLayout;
@@ -80,7 +80,7 @@ public final class PretrainedWeights {
   /** Opens {@code source}: its shape (config.json or the llm.c header) and where each tensor is, all checked. */
   public static PretrainedWeights open(String source) throws IOException {
     Path p = new Path(source);
-    FileSystem fs = p.getFileSystem(FileSystems.configuration());
+    FileSystem fs = p.getFileSystem(HadoopConf.configuration());
     if (!fs.exists(p)) {
       throw new IllegalArgumentException("--init-from " + source + " does not exist");
     }

@@ -57,7 +57,7 @@ public final class Trainer {
   private final CheckpointWriter writer;
   private long step;
   private DataCursor stepCursor; // the data cursor after the last completed step
-  private float[] ringBuf;
+  private float[] hostGradients; // a device backend's gradients, staged on the host for the ring
 
   /**
    * A rank of a fresh run (parameters from the spec's seed), or of a resumed one when
@@ -90,11 +90,11 @@ public final class Trainer {
     this.stepCursor = loader.cursor();
   }
 
-  private float[] ringBuffer(int n) {
-    if (ringBuf == null || ringBuf.length != n) {
-      ringBuf = new float[n];
+  private float[] hostGradients(int n) {
+    if (hostGradients == null || hostGradients.length != n) {
+      hostGradients = new float[n];
     }
-    return ringBuf;
+    return hostGradients;
   }
 
   public static GptConfig config(ModelSpec m) {
@@ -169,16 +169,16 @@ public final class Trainer {
     // With a device backend the ring works on a host copy: each finished segment is copied out
     // of the (whole-array) download, so later downloads never overwrite reduced segments.
     boolean staged = collective.world() > 1 && be.onDevice();
-    float[] ringBuf = staged ? ringBuffer(grads.length) : grads;
+    float[] reduced = staged ? hostGradients(grads.length) : grads;
     IntConsumer startAllReduce = segment -> {
       int from = layout.segmentStart(segment);
       int len = layout.segmentEnd(segment) - from;
       if (staged) {
         be.hostReads(grads);
-        System.arraycopy(grads, from, ringBuf, from, len);
+        System.arraycopy(grads, from, reduced, from, len);
       }
       try {
-        collective.allReduceGradients(step, segment, ringBuf, from, len);
+        collective.allReduceGradients(step, segment, reduced, from, len);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -195,7 +195,7 @@ public final class Trainer {
     long t1 = System.nanoTime();
     collective.await(step);
     if (staged) {
-      System.arraycopy(ringBuf, 0, grads, 0, grads.length);
+      System.arraycopy(reduced, 0, grads, 0, grads.length);
       be.hostWrote(grads);
     }
     long t2 = System.nanoTime();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.proto.CheckpointManifest;
 import io.ringtrain.proto.DataCursor;
 import java.io.IOException;
@@ -23,7 +23,7 @@ class CheckpointsTest {
   @TempDir java.nio.file.Path tmp;
 
   FileSystem fs() throws IOException {
-    return FileSystem.get(tmp.toUri(), FileSystems.configuration());
+    return FileSystem.get(tmp.toUri(), HadoopConf.configuration());
   }
 
   Map<String, float[]> tensors(float seed) {

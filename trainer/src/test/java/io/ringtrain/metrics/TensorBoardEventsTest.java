@@ -2,7 +2,7 @@ package io.ringtrain.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.proto.tensorboard.Event;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -24,7 +24,7 @@ class TensorBoardEventsTest {
 
   @BeforeEach
   void localRunDir() throws Exception {
-    fs = FileSystem.get(java.net.URI.create("file:///"), FileSystems.configuration());
+    fs = FileSystem.get(java.net.URI.create("file:///"), HadoopConf.configuration());
     runDir = new Path(tmp.toString());
   }
 

@@ -3,7 +3,7 @@ package io.ringtrain.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.data.TokenShardWriter;
 import io.ringtrain.kernels.Backend;
@@ -130,14 +130,14 @@ class OpenClTrainingTest {
   }
 
   ShardSet data() throws IOException {
-    FileSystem fs = FileSystem.get(tmp.toUri(), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(tmp.toUri(), HadoopConf.configuration());
     TokenShardWriter w = new TokenShardWriter(fs, new Path(tmp.resolve("train.bin").toString()));
     SplittableRandom r = new SplittableRandom(1);
     for (int i = 0; i < 20_000; i++) {
       w.add(r.nextInt(10) == 0 ? r.nextInt(50) : (i * 7) % 50);
     }
     w.commit();
-    return ShardSet.open(tmp.resolve("train.bin").toString(), FileSystems.configuration());
+    return ShardSet.open(tmp.resolve("train.bin").toString(), HadoopConf.configuration());
   }
 
   /** Two ranks holding identical gradients: the sum doubles them (exercises the staged copy). */
@@ -166,7 +166,7 @@ class OpenClTrainingTest {
     JobSpec spec = JobSpecs.resolve(JobSpecs.parse("model { n_layer: 2 n_head: 2 n_embd: 32"
         + " block_size: 16 vocab_size: 50 } data { batch_size: 4 } optimizer { lr: 0.01 }"
         + " schedule { steps: 6 eval_interval: 0 } seed: 3", false, "test"), "test");
-    FileSystem fs = FileSystem.get(tmp.toUri(), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(tmp.toUri(), HadoopConf.configuration());
     Trainer tr = new Trainer(spec, be, collective, train, null, fs,
         new Path(tmp.resolve("run-" + be.onDevice() + collective.world()).toString()), null);
     List<Double> out = new ArrayList<>();

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.data.TokenShardWriter;
 import io.ringtrain.kernels.JavaBackend;
@@ -187,12 +187,12 @@ class PyTorchFixtureTest {
         config.nLayer(), config.nHead(), config.nEmbd(), config.blockSize(), config.vocabSize(),
         config.paddedVocabSize(), batch, h[0], h[1], h[4], h[5], h[6], h[7], h[8], steps, h[2] / steps), false, "fixture"),
         "fixture");
-    FileSystem fs = FileSystem.get(tmp.toUri(), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(tmp.toUri(), HadoopConf.configuration());
     Path shard = new Path(tmp.resolve("train_000000.bin").toString());
     TokenShardWriter w = new TokenShardWriter(fs, shard);
     for (int t : fx.ints("tokens")) w.add(t);
     w.commit();
-    ShardSet train = ShardSet.open(shard.toString(), FileSystems.configuration());
+    ShardSet train = ShardSet.open(shard.toString(), HadoopConf.configuration());
     try (JavaBackend be = new JavaBackend(2)) {
       Trainer trainer = new Trainer(spec, be, Collective.single(), train, null, fs,
           new Path(tmp.resolve("run").toString()), null);

@@ -2,7 +2,7 @@ package io.ringtrain.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.metrics.TensorBoardEvents;
 import java.io.ByteArrayOutputStream;
@@ -54,7 +54,7 @@ class RunReporterTest {
   /** The progress lines a reporter logging every 10 steps prints for {@code steps}, ETAs cut off. */
   private static List<String> progressLines(Path dir, Steps steps) throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    FileSystem fs = FileSystem.get(dir.toUri(), FileSystems.configuration());
+    FileSystem fs = FileSystem.get(dir.toUri(), HadoopConf.configuration());
     org.apache.hadoop.fs.Path runDir = new org.apache.hadoop.fs.Path(dir.toUri());
     try (MetricsLog metrics = MetricsLog.open(fs, runDir, -1);
          TensorBoardEvents tensorboard = TensorBoardEvents.open(fs, runDir, -1)) {

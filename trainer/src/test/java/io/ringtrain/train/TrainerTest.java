@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.data.TokenShardWriter;
 import io.ringtrain.kernels.JavaBackend;
@@ -29,12 +29,12 @@ class TrainerTest {
   /** A learnable stream: a noisy repeating sequence over 50 symbols. */
   @BeforeEach
   void writeData() throws IOException {
-    fs = FileSystem.get(tmp.toUri(), FileSystems.configuration());
+    fs = FileSystem.get(tmp.toUri(), HadoopConf.configuration());
     TokenShardWriter w = new TokenShardWriter(fs, new Path(tmp.resolve("train_000000.bin").toString()));
     SplittableRandom r = new SplittableRandom(1);
     for (int i = 0; i < 40_000; i++) w.add(r.nextInt(10) == 0 ? r.nextInt(50) : (i * 7) % 50);
     w.commit();
-    train = ShardSet.open(tmp.resolve("train_000000.bin").toString(), FileSystems.configuration());
+    train = ShardSet.open(tmp.resolve("train_000000.bin").toString(), HadoopConf.configuration());
   }
 
   JobSpec spec(String extra) {

@@ -4,7 +4,7 @@ import io.ringtrain.checkpoint.CheckpointWriter;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.checkpoint.CorruptCheckpointException;
 import io.ringtrain.coordinator.CoordinatorClient;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.MalformedShardException;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.proto.Assignment;
@@ -135,7 +135,7 @@ public final class Worker {
         long due = ordered.get();
         return due <= step && ordered.compareAndSet(due, Long.MAX_VALUE);
       };
-      Configuration conf = FileSystems.configuration();
+      Configuration conf = HadoopConf.configuration();
       Path runDir = new Path(spec.getOut());
       FileSystem fs = runDir.getFileSystem(conf);
       long r0 = System.nanoTime();

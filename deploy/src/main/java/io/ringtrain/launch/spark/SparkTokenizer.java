@@ -3,7 +3,7 @@ package io.ringtrain.launch.spark;
 import io.ringtrain.corpus.CorpusSharder;
 import io.ringtrain.corpus.MalformedCorpusException;
 import io.ringtrain.corpus.TextCorpus;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.TokenShardWriter;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import io.ringtrain.tokenizer.PieceCounts;
@@ -64,7 +64,7 @@ public final class SparkTokenizer {
   }
 
   private static TextCorpus open(String file, TextCorpus.Split split) throws IOException {
-    return TextCorpus.open(file, FileSystems.configuration(), split);
+    return TextCorpus.open(file, HadoopConf.configuration(), split);
   }
 
   /**
@@ -108,7 +108,7 @@ public final class SparkTokenizer {
     TextCorpus.Split s = split;
     List<long[]> tokens = perFile((file, i) -> {
       ByteLevelBpe tokenizer = ByteLevelBpe.fromJson(json, "the driver's tokenizer");
-      FileSystem fs = new Path(parts).getFileSystem(FileSystems.configuration());
+      FileSystem fs = new Path(parts).getFileSystem(HadoopConf.configuration());
       long[] trainAndVal = new long[2];
       long[] ordinal = {docsBefore[i]};
       try (OutputStream train = part(fs, parts, "train", i); OutputStream val = part(fs, parts, "val", i)) {
@@ -125,7 +125,7 @@ public final class SparkTokenizer {
     });
     List<String> trainShards = shards("train", column(tokens, 0), options.shardTokens(), parts, out);
     List<String> valShards = shards("val", column(tokens, 1), options.shardTokens(), parts, out);
-    FileSystem fs = out.getFileSystem(FileSystems.configuration());
+    FileSystem fs = out.getFileSystem(HadoopConf.configuration());
     fs.delete(new Path(parts), true);
     long[] sums = {0, 0};
     for (long[] t : tokens) {
@@ -170,7 +170,7 @@ public final class SparkTokenizer {
     long all = total;
     String dir = out.toString();
     sc.parallelize(IntStream.range(0, count).boxed().toList(), count).foreach(j -> {
-      FileSystem fs = new Path(dir).getFileSystem(FileSystems.configuration());
+      FileSystem fs = new Path(dir).getFileSystem(HadoopConf.configuration());
       TokenShardWriter shard = new TokenShardWriter(fs, new Path(dir, CorpusSharder.shardName(name, j)));
       long from = j * shardTokens;
       long to = Math.min(all, from + shardTokens);

@@ -4,7 +4,7 @@ import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.coordinator.JobListener;
 import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.coordinator.RestorePoints;
-import io.ringtrain.data.FileSystems;
+import io.ringtrain.data.HadoopConf;
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.launch.ClusterJob;
 import io.ringtrain.launch.LocalCluster;
@@ -40,8 +40,8 @@ import org.apache.hadoop.fs.Path;
  * the training itself, in this JVM (one worker), as worker JVMs on this machine, or through Spark.
  * {@code train}, {@code simulate} and {@code submit} start one; {@code resume} continues one.
  */
-final class LocalRun {
-  private LocalRun() {}
+final class TrainingJob {
+  private TrainingJob() {}
 
   /** In this JVM with one worker, else as worker JVMs on this machine; no metrics endpoint. */
   static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out) throws Exception {
@@ -74,7 +74,7 @@ final class LocalRun {
   /** With the workers {@code launcher} places, or in this JVM when it is null. */
   static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, WorkerLauncher launcher,
       MetricsOptions metricsOptions) throws Exception {
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     Path runDir = new Path(spec.getOut());
     FileSystem fs = runDir.getFileSystem(conf);
     JobPreflight.check(spec, conf); // every refusal comes before the run directory's first file
@@ -112,8 +112,8 @@ final class LocalRun {
       if (launcher != null) {
         JobSpec job = spec;
         RestorePoints restore = (generation, recordedStep) -> generation == 0
-            ? Optional.ofNullable(resumeFrom).map(LocalRun::restorePoint)
-            : newestIntact(fs, runDir, job, recordedStep, out).map(LocalRun::restorePoint);
+            ? Optional.ofNullable(resumeFrom).map(TrainingJob::restorePoint)
+            : newestIntact(fs, runDir, job, recordedStep, out).map(TrainingJob::restorePoint);
         JobListener reporting = new ReportingListener(reporter, out, spec.getCluster().getMaxRestarts());
         // The endpoint hears each event first: a slow write of the run's files never holds its numbers back.
         JobOutcome outcome = ClusterJob.run(spec, restore,

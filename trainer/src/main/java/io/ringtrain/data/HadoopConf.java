@@ -3,11 +3,11 @@ package io.ringtrain.data;
 import org.apache.hadoop.conf.Configuration;
 
 /** The Hadoop configuration every ringtrain component uses to reach file://, hdfs:// and others. */
-public final class FileSystems {
+public final class HadoopConf {
   /** How long an RPC waits for the NameNode's answer (Hadoop's default: 120 s). */
   static final String RPC_TIMEOUT_KEY = "ipc.client.rpc-timeout.ms";
 
-  private FileSystems() {}
+  private HadoopConf() {}
 
   /**
    * Hadoop's default configuration (core-site.xml etc. from the classpath or HADOOP_CONF_DIR),

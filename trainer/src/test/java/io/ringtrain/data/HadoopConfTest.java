@@ -17,10 +17,10 @@ import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-class FileSystemsTest {
+class HadoopConfTest {
   @Test
   void nameNodeWaitsAreBoundedByDefault() {
-    Configuration conf = FileSystems.configuration();
+    Configuration conf = HadoopConf.configuration();
     assertTrue(conf.getInt("ipc.client.rpc-timeout.ms", 0) <= 20_000, "rpc timeout");
     assertTrue(conf.getInt("ipc.client.connect.max.retries", 99) <= 2, "retries on refusal");
     assertTrue(conf.getInt("ipc.client.connect.max.retries.on.timeouts", 99) <= 2, "retries on timeouts");
@@ -42,7 +42,7 @@ class FileSystemsTest {
       });
       acceptor.setDaemon(true);
       acceptor.start();
-      Configuration conf = FileSystems.configuration();
+      Configuration conf = HadoopConf.configuration();
       conf.setInt("ipc.client.rpc-timeout.ms", 3000); // the default 15 s, shortened for the test
       String nameNode = "hdfs://127.0.0.1:" + hung.getLocalPort();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
