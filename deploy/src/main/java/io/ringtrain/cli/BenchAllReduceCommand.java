@@ -1,6 +1,6 @@
 package io.ringtrain.cli;
 
-import io.ringtrain.model.GptModel;
+import io.ringtrain.model.ActivationLayout;
 import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.ring.WireDtype;
 import io.ringtrain.ring.bench.AllReduceBench;
@@ -42,7 +42,7 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
   boolean json;
 
   /** The most MiB one rank's float[] holds. */
-  static final long MAX_MIB = GptModel.MAX_ARENA_FLOATS * Float.BYTES >> 20;
+  static final long MAX_MIB = ActivationLayout.MAX_FLOATS * Float.BYTES >> 20;
 
   @Override
   public Integer call() {

@@ -28,49 +28,20 @@ public final class GptModel {
   private final float[] params;
   private final float[] grads;
 
-  // Capacity of the activation buffers, and the shape and batch of the last forward.
-  private int capB;
-  private int capT;
+  // The shape and batch of the last forward (the activations' capacity is at's).
   private int curB;
   private int curT;
   private boolean hasTargets;
   private boolean backwardReady;
-  // The model's own copies of the last forward's tokens (B*T each, capacity capB*capT).
+  // The model's own copies of the last forward's tokens (B*T each, room for at.batch*at.seqLen).
   private int[] inputs = new int[0];
   private int[] targets = new int[0];
 
-  // All activations and activation gradients live in one arena, llm.c style, at these offsets
-  // (per layer where they are per layer, llm.c's names). One array lets a device backend keep
-  // the whole forward/backward state in one buffer.
-  private float[] work = new float[0];
-  private int encoded;
-  private int[] ln1;
-  private int[] ln1Mean;
-  private int[] ln1Rstd;
-  private int[] qkv;
-  private int[] atty;
-  private int[] att;
-  private int[] residual2;
-  private int[] ln2;
-  private int[] ln2Mean;
-  private int[] ln2Rstd;
-  private int[] fch;
-  private int[] fchGelu;
-  private int[] residual3;
-  private int lnf;
-  private int lnfMean;
-  private int lnfRstd;
-  private int logits;
-  // The projections' outputs are only added to the residual stream: one scratch suffices.
-  private int proj;
-  // Gradients of activations, shared across layers.
-  private int dresidual;
-  private int dln;
-  private int datty;
-  private int dqkv;
-  private int dfch;
-  private int dfchGelu;
-  // Loss per row [0, capB*capT), then the softmax stats (max, sum) per row.
+  // All activations and activation gradients live in one arena, llm.c style, where {@code at}
+  // says. One array lets a device backend keep the whole forward/backward state in one buffer.
+  private float[] acts = new float[0];
+  private ActivationLayout at;
+  // Loss per row [0, at.batch*at.seqLen), then the softmax stats (max, sum) per row.
   private float[] lossStats = new float[0];
   private int statsOff;
 
@@ -178,42 +149,43 @@ public final class GptModel {
       System.arraycopy(targets, 0, this.targets, 0, B * T);
       backend.hostWrote(this.targets);
     }
-    float[] w = work;
+    float[] acts = this.acts;
+    ActivationLayout at = this.at;
     int C = config.nEmbd();
     int NH = config.nHead();
     int Vp = config.paddedVocabSize();
     int BT = B * T;
     Backend be = backend;
 
-    be.encoderForward(w, encoded, this.inputs, params, layout.wte(), params, layout.wpe(), B, T,
+    be.encoderForward(acts, at.encoded, this.inputs, params, layout.wte(), params, layout.wpe(), B, T,
         C);
-    int residual = encoded;
+    int residual = at.encoded;
     for (int l = 0; l < config.nLayer(); l++) {
       ParameterLayout.Layer p = layout.layer(l);
-      be.layernormForward(w, ln1[l], w, ln1Mean[l], w, ln1Rstd[l], w, residual, params, p.ln1w(),
+      be.layernormForward(acts, at.ln1[l], acts, at.ln1Mean[l], acts, at.ln1Rstd[l], acts, residual, params, p.ln1w(),
           params, p.ln1b(), BT, C);
-      be.matmulForward(w, qkv[l], w, ln1[l], params, p.qkvw(), params, p.qkvb(), BT, C, 3 * C);
-      be.attentionForward(w, atty[l], w, att[l], w, qkv[l], B, T, C, NH);
-      be.matmulForward(w, proj, w, atty[l], params, p.attprojw(), params, p.attprojb(), BT, C, C);
-      be.residualForward(w, residual2[l], w, residual, w, proj, BT * C);
-      be.layernormForward(w, ln2[l], w, ln2Mean[l], w, ln2Rstd[l], w, residual2[l], params,
+      be.matmulForward(acts, at.qkv[l], acts, at.ln1[l], params, p.qkvw(), params, p.qkvb(), BT, C, 3 * C);
+      be.attentionForward(acts, at.atty[l], acts, at.att[l], acts, at.qkv[l], B, T, C, NH);
+      be.matmulForward(acts, at.proj, acts, at.atty[l], params, p.attprojw(), params, p.attprojb(), BT, C, C);
+      be.residualForward(acts, at.residual2[l], acts, residual, acts, at.proj, BT * C);
+      be.layernormForward(acts, at.ln2[l], acts, at.ln2Mean[l], acts, at.ln2Rstd[l], acts, at.residual2[l], params,
           p.ln2w(), params, p.ln2b(), BT, C);
-      be.matmulForward(w, fch[l], w, ln2[l], params, p.fcw(), params, p.fcb(), BT, C, 4 * C);
-      be.geluForward(w, fchGelu[l], w, fch[l], BT * 4 * C);
-      be.matmulForward(w, proj, w, fchGelu[l], params, p.fcprojw(), params, p.fcprojb(), BT,
+      be.matmulForward(acts, at.fch[l], acts, at.ln2[l], params, p.fcw(), params, p.fcb(), BT, C, 4 * C);
+      be.geluForward(acts, at.fchGelu[l], acts, at.fch[l], BT * 4 * C);
+      be.matmulForward(acts, at.proj, acts, at.fchGelu[l], params, p.fcprojw(), params, p.fcprojb(), BT,
           4 * C, C);
-      be.residualForward(w, residual3[l], w, residual2[l], w, proj, BT * C);
-      residual = residual3[l];
+      be.residualForward(acts, at.residual3[l], acts, at.residual2[l], acts, at.proj, BT * C);
+      residual = at.residual3[l];
     }
-    be.layernormForward(w, lnf, w, lnfMean, w, lnfRstd, w, residual, params, layout.lnfw(),
+    be.layernormForward(acts, at.lnf, acts, at.lnfMean, acts, at.lnfRstd, acts, residual, params, layout.lnfw(),
         params, layout.lnfb(), BT, C);
-    be.matmulForward(w, logits, w, lnf, params, layout.wte(), null, 0, BT, C, Vp);
+    be.matmulForward(acts, at.logits, acts, at.lnf, params, layout.wte(), null, 0, BT, C, Vp);
 
     if (!hasTargets) {
       backwardReady = false;
       return Float.NaN;
     }
-    be.crossEntropyForward(lossStats, 0, lossStats, statsOff, w, logits, this.targets, BT,
+    be.crossEntropyForward(lossStats, 0, lossStats, statsOff, acts, at.logits, this.targets, BT,
         config.vocabSize(), Vp);
     be.hostReads(lossStats);
     double sum = 0;
@@ -254,40 +226,41 @@ public final class GptModel {
     int nl = config.nLayer();
     Backend be = backend;
 
-    float[] w = work;
+    float[] acts = this.acts;
+    ActivationLayout at = this.at;
 
     // The loss is a mean over B*T positions.
-    be.crossEntropyBackward(w, logits, w, logits, lossStats, statsOff, targets, 1f / BT, BT, V,
+    be.crossEntropyBackward(acts, at.logits, acts, at.logits, lossStats, statsOff, targets, 1f / BT, BT, V,
         Vp);
-    be.matmulBackward(w, dln, grads, layout.wte(), null, 0, w, logits, w, lnf, params,
+    be.matmulBackward(acts, at.dln, grads, layout.wte(), null, 0, acts, at.logits, acts, at.lnf, params,
         layout.wte(), BT, C, Vp);
-    be.zero(w, dresidual, BT * C);
-    be.layernormBackward(w, dresidual, grads, layout.lnfw(), grads, layout.lnfb(), w, dln,
-        w, residual3[nl - 1], params, layout.lnfw(), w, lnfMean, w, lnfRstd, BT, C);
+    be.zero(acts, at.dresidual, BT * C);
+    be.layernormBackward(acts, at.dresidual, grads, layout.lnfw(), grads, layout.lnfb(), acts, at.dln,
+        acts, at.residual3[nl - 1], params, layout.lnfw(), acts, at.lnfMean, acts, at.lnfRstd, BT, C);
     segmentDone.accept(nl + 1);
 
-    // dresidual holds the gradient of the residual stream; each block's two additions pass it
+    // at.dresidual holds the gradient of the residual stream; each block's two additions pass it
     // through unchanged and the LayerNorm branches add to it.
     for (int l = nl - 1; l >= 0; l--) {
       ParameterLayout.Layer p = layout.layer(l);
-      int residual = l == 0 ? encoded : residual3[l - 1];
-      be.matmulBackward(w, dfchGelu, grads, p.fcprojw(), grads, p.fcprojb(), w, dresidual,
-          w, fchGelu[l], params, p.fcprojw(), BT, 4 * C, C);
-      be.geluBackward(w, dfch, w, fch[l], w, dfchGelu, BT * 4 * C);
-      be.matmulBackward(w, dln, grads, p.fcw(), grads, p.fcb(), w, dfch, w, ln2[l], params,
+      int residual = l == 0 ? at.encoded : at.residual3[l - 1];
+      be.matmulBackward(acts, at.dfchGelu, grads, p.fcprojw(), grads, p.fcprojb(), acts, at.dresidual,
+          acts, at.fchGelu[l], params, p.fcprojw(), BT, 4 * C, C);
+      be.geluBackward(acts, at.dfch, acts, at.fch[l], acts, at.dfchGelu, BT * 4 * C);
+      be.matmulBackward(acts, at.dln, grads, p.fcw(), grads, p.fcb(), acts, at.dfch, acts, at.ln2[l], params,
           p.fcw(), BT, C, 4 * C);
-      be.layernormBackward(w, dresidual, grads, p.ln2w(), grads, p.ln2b(), w, dln, w,
-          residual2[l], params, p.ln2w(), w, ln2Mean[l], w, ln2Rstd[l], BT, C);
-      be.matmulBackward(w, datty, grads, p.attprojw(), grads, p.attprojb(), w, dresidual, w,
-          atty[l], params, p.attprojw(), BT, C, C);
-      be.attentionBackward(w, dqkv, w, datty, w, qkv[l], w, att[l], B, T, C, NH);
-      be.matmulBackward(w, dln, grads, p.qkvw(), grads, p.qkvb(), w, dqkv, w, ln1[l], params,
+      be.layernormBackward(acts, at.dresidual, grads, p.ln2w(), grads, p.ln2b(), acts, at.dln, acts,
+          at.residual2[l], params, p.ln2w(), acts, at.ln2Mean[l], acts, at.ln2Rstd[l], BT, C);
+      be.matmulBackward(acts, at.datty, grads, p.attprojw(), grads, p.attprojb(), acts, at.dresidual, acts,
+          at.atty[l], params, p.attprojw(), BT, C, C);
+      be.attentionBackward(acts, at.dqkv, acts, at.datty, acts, at.qkv[l], acts, at.att[l], B, T, C, NH);
+      be.matmulBackward(acts, at.dln, grads, p.qkvw(), grads, p.qkvb(), acts, at.dqkv, acts, at.ln1[l], params,
           p.qkvw(), BT, C, 3 * C);
-      be.layernormBackward(w, dresidual, grads, p.ln1w(), grads, p.ln1b(), w, dln, w, residual,
-          params, p.ln1w(), w, ln1Mean[l], w, ln1Rstd[l], BT, C);
+      be.layernormBackward(acts, at.dresidual, grads, p.ln1w(), grads, p.ln1b(), acts, at.dln, acts, residual,
+          params, p.ln1w(), acts, at.ln1Mean[l], acts, at.ln1Rstd[l], BT, C);
       segmentDone.accept(l + 1);
     }
-    be.encoderBackward(grads, layout.wte(), grads, layout.wpe(), w, dresidual, inputs, B, T, C);
+    be.encoderBackward(grads, layout.wte(), grads, layout.wpe(), acts, at.dresidual, inputs, B, T, C);
     segmentDone.accept(0);
   }
 
@@ -297,8 +270,8 @@ public final class GptModel {
    */
   public float[] logits() {
     int n = curB * curT * config.paddedVocabSize();
-    backend.hostReads(work);
-    return Arrays.copyOfRange(work, logits, logits + n);
+    backend.hostReads(acts);
+    return Arrays.copyOfRange(acts, at.logits, at.logits + n);
   }
 
   /** A copy of row {@code row} (b*T + t) of the last forward's logits: paddedVocabSize floats. */
@@ -307,8 +280,8 @@ public final class GptModel {
       throw new IndexOutOfBoundsException("row " + row + " of " + curB * curT);
     }
     int vp = config.paddedVocabSize();
-    backend.hostReads(work);
-    return Arrays.copyOfRange(work, logits + row * vp, logits + (row + 1) * vp);
+    backend.hostReads(acts);
+    return Arrays.copyOfRange(acts, at.logits + row * vp, at.logits + (row + 1) * vp);
   }
 
   /** A copy of the loss per position of the last forward with targets (B*T floats). */
@@ -318,8 +291,8 @@ public final class GptModel {
   }
 
   /** The activation arena (for tests and tools): floats, wherever the backend left them. */
-  public float[] workArena() {
-    return work;
+  public float[] activations() {
+    return acts;
   }
 
   private void checkTokens(String what, int[] tokens, int n) {
@@ -335,86 +308,23 @@ public final class GptModel {
   }
 
   private void ensureCapacity(int B, int T) {
-    if (B <= capB && T <= capT) {
+    if (at != null && B <= at.batch && T <= at.seqLen) {
       return;
     }
-    int newB = Math.max(B, capB);
-    int newT = Math.max(T, capT);
-    int nl = config.nLayer();
-    long bt = (long) newB * newT;
-    long btc = bt * config.nEmbd();
-    long attSize = (long) newB * config.nHead() * newT * newT;
-    Arena a = new Arena();
-    encoded = a.take(btc);
-    ln1 = a.perLayer(nl, btc);
-    ln1Mean = a.perLayer(nl, bt);
-    ln1Rstd = a.perLayer(nl, bt);
-    qkv = a.perLayer(nl, 3 * btc);
-    atty = a.perLayer(nl, btc);
-    att = a.perLayer(nl, attSize);
-    residual2 = a.perLayer(nl, btc);
-    ln2 = a.perLayer(nl, btc);
-    ln2Mean = a.perLayer(nl, bt);
-    ln2Rstd = a.perLayer(nl, bt);
-    fch = a.perLayer(nl, 4 * btc);
-    fchGelu = a.perLayer(nl, 4 * btc);
-    residual3 = a.perLayer(nl, btc);
-    lnf = a.take(btc);
-    lnfMean = a.take(bt);
-    lnfRstd = a.take(bt);
-    logits = a.take(bt * config.paddedVocabSize());
-    proj = a.take(btc);
-    dresidual = a.take(btc);
-    dln = a.take(btc);
-    datty = a.take(btc);
-    dqkv = a.take(3 * btc);
-    dfch = a.take(4 * btc);
-    dfchGelu = a.take(4 * btc);
-    if (a.size > MAX_ARENA_FLOATS) {
+    int newB = at == null ? B : Math.max(B, at.batch);
+    int newT = at == null ? T : Math.max(T, at.seqLen);
+    ActivationLayout layoutFor = new ActivationLayout(config, newB, newT);
+    if (layoutFor.floats() > ActivationLayout.MAX_FLOATS) {
       throw new IllegalArgumentException("activations for B=" + newB + " T=" + newT + " need "
-          + a.size + " floats, more than one Java array holds (" + MAX_ARENA_FLOATS
+          + layoutFor.floats() + " floats, more than one Java array holds (" + ActivationLayout.MAX_FLOATS
           + "): use a smaller batch or block size");
     }
-    capB = newB;
-    capT = newT;
-    work = new float[(int) a.size];
+    long bt = (long) newB * newT;
+    at = layoutFor;
+    acts = new float[(int) layoutFor.floats()];
     lossStats = new float[(int) (3 * bt)];
     statsOff = (int) bt;
     inputs = new int[(int) bt];
     targets = new int[(int) bt];
-  }
-
-  /** The most floats the activation arena may hold: one Java array. */
-  public static final long MAX_ARENA_FLOATS = Integer.MAX_VALUE - 8;
-
-  /**
-   * Floats of the activation arena {@link #ensureCapacity} lays out for B×T (a test holds the two
-   * equal): per layer 16·BTC + 4·BT + B·H·T², plus 17·BTC + 2·BT + BT·Vp for the embeddings, the
-   * final LayerNorm, the logits and the backward scratch. For estimating memory before allocating.
-   */
-  public static long activationFloats(GptConfig config, int B, int T) {
-    long bt = (long) B * T;
-    long btc = bt * config.nEmbd();
-    long perLayer = 16 * btc + 4 * bt + (long) B * config.nHead() * T * T;
-    return config.nLayer() * perLayer + 17 * btc + 2 * bt + bt * config.paddedVocabSize();
-  }
-
-  /** Hands out consecutive offsets; sizes in long so that an overflow is caught, not wrapped. */
-  private static final class Arena {
-    long size;
-
-    int take(long n) {
-      long at = size;
-      size += n;
-      return (int) Math.min(at, Integer.MAX_VALUE);
-    }
-
-    int[] perLayer(int nl, long n) {
-      int[] offs = new int[nl];
-      for (int l = 0; l < nl; l++) {
-        offs[l] = take(n);
-      }
-      return offs;
-    }
   }
 }

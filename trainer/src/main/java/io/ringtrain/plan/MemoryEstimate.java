@@ -1,7 +1,7 @@
 package io.ringtrain.plan;
 
+import io.ringtrain.model.ActivationLayout;
 import io.ringtrain.model.GptConfig;
-import io.ringtrain.model.GptModel;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
 import java.lang.management.ManagementFactory;
@@ -40,7 +40,7 @@ public record MemoryEstimate(long parameterFloats, long activationFloats, long b
         m.getVocabPadMultiple());
     int batch = spec.getData().getBatchSize();
     long params = parameterFloats(m);
-    long activations = GptModel.activationFloats(config, batch, m.getBlockSize());
+    long activations = new ActivationLayout(config, batch, m.getBlockSize()).floats();
     double bytes = (double) Float.BYTES * (PARAMETER_COPIES * (double) params + activations)
         + (double) BYTES_PER_TOKEN_SLOT * batch * m.getBlockSize();
     return new MemoryEstimate(params, activations, bytes >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) bytes);
@@ -53,10 +53,10 @@ public record MemoryEstimate(long parameterFloats, long activationFloats, long b
   public Optional<String> problem(JobSpec spec, long heapBytes, String heapSource) {
     int batch = spec.getData().getBatchSize();
     int context = spec.getModel().getBlockSize();
-    if (activationFloats > GptModel.MAX_ARENA_FLOATS) {
+    if (activationFloats > ActivationLayout.MAX_FLOATS) {
       return Optional.of(String.format(Locale.ROOT, "activations for data.batch_size=%d × model.block_size=%d need"
           + " %d floats, more than one Java array holds (%d): use fewer layers or a smaller batch or block size",
-          batch, context, activationFloats, GptModel.MAX_ARENA_FLOATS));
+          batch, context, activationFloats, ActivationLayout.MAX_FLOATS));
     }
     if (bytes > heapBytes) {
       return Optional.of(String.format(Locale.ROOT, "the model needs about %s per worker (%d× %s parameter floats"

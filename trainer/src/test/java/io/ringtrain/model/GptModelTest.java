@@ -279,13 +279,19 @@ class GptModelTest {
     return Math.sqrt(s / t.size());
   }
 
+  /** The model allocates the layout's arena, whose size is the closed form its documentation gives. */
   @Test
-  void activationEstimateIsTheArenaTheModelAllocates() {
+  void theArenaIsTheActivationLayoutsAndItsDocumentedSize() {
     for (GptConfig c : new GptConfig[] {TINY, GptConfig.of(3, 4, 32, 16, 300, 128)}) {
       GptModel model = new GptModel(c, backend);
       int[] tokens = new int[B * c.blockSize()];
       model.forward(tokens, tokens, B, c.blockSize());
-      assertEquals(model.workArena().length, GptModel.activationFloats(c, B, c.blockSize()), c.toString());
+      long floats = new ActivationLayout(c, B, c.blockSize()).floats();
+      assertEquals(floats, model.activations().length, c.toString());
+      long bt = (long) B * c.blockSize();
+      long btc = bt * c.nEmbd();
+      long perLayer = 16 * btc + 4 * bt + (long) B * c.nHead() * c.blockSize() * c.blockSize();
+      assertEquals(c.nLayer() * perLayer + 17 * btc + 2 * bt + bt * c.paddedVocabSize(), floats, c.toString());
     }
   }
 }
