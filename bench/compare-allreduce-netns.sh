@@ -8,7 +8,7 @@
 # A rate of "none" leaves the veth unlimited: what the CPUs themselves carry between hosts.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHON="${PYTHON:-/work/main/target/python-venv/bin/python}"
+PYTHON="${PYTHON:-$ROOT/target/python-venv/bin/python}" # the venv the tests make (PythonVenv)
 WORKERS="2 4 8"
 MIBS="64 256"
 RATES="1gbit 2500mbit 10gbit"
