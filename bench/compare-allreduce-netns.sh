@@ -2,7 +2,9 @@
 # ringtrain's ring all-reduce next to PyTorch's gloo on a cluster of network-namespace hosts
 # (bench/cluster-netns.sh), one rank per host, every host's link limited by tbf, and the link's
 # capacity measured with iperf3 in the same run. Prints a Markdown table: bus bandwidth in Gbit/s
-# (nccl-tests' busbw x 8) and as a fraction of the iperf3 capacity. Raw JSON goes to --log.
+# (nccl-tests' busbw x 8) and as a fraction of the iperf3 capacity, and for each side the cores its
+# ranks kept busy in the timed iterations (CPU time over wall time: near the machine's core count,
+# the CPUs, not the link, are the limit). Raw JSON goes to --log.
 #   bench/compare-allreduce-netns.sh [--workers "2 4 8"] [--mib "64 256"] [--rates "1gbit 2500mbit 10gbit"]
 #       [--iterations K] [--log FILE]
 # A rate of "none" leaves the veth unlimited: what the CPUs themselves carry between hosts.
@@ -51,11 +53,11 @@ gloo() { # workers mib port
     --workers "$1" --mib "$2" --iterations "$ITERATIONS" --warmup 2 --json --rank 0 --master "${addrs[0]}:$3" 2>/dev/null) || true
   for p in "${pids[@]}"; do wait "$p" || true; done
   echo "$out" >>"$LOG"
-  echo "$out" | field busbw_gbps
+  echo "$(echo "$out" | field busbw_gbps) $(echo "$out" | field cores_busy)"
 }
 
-echo "| workers | MiB | link (tbf) | iperf3 Gbit/s | ringtrain busbw Gbit/s | of link | gloo busbw Gbit/s | of link | ringtrain/gloo | load before |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| workers | MiB | link (tbf) | iperf3 Gbit/s | ringtrain busbw Gbit/s | of link | gloo busbw Gbit/s | of link | ringtrain/gloo | cores busy ringtrain / gloo | load before |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 port=29500
 for rate in $RATES; do
   "$NET" rate --name "$name" "$rate"
@@ -70,15 +72,17 @@ for rate in $RATES; do
         --iterations "$ITERATIONS" --json 2>/dev/null | grep '{' || true)
       echo "{\"rate\":\"$rate\",\"ringtrain\":$json}" >>"$LOG"
       ours=$(echo "$json" | sed -n 's/.*"busbw_gbps":\([0-9.]*\).*/\1/p')
+      our_cores=$(echo "$json" | field cores_busy)
       port=$((port + 1))
-      theirs=$(gloo "$n" "$m" "$port")
-      python3 - "$n" "$m" "$rate" "$cap" "${ours:-0}" "${theirs:-0}" "$load" <<'PY'
+      read -r theirs their_cores < <(gloo "$n" "$m" "$port")
+      python3 - "$n" "$m" "$rate" "$cap" "${ours:-0}" "${theirs:-0}" "$load" "${our_cores:--}" "${their_cores:--}" <<'PY'
 import sys
-n, m, rate, cap, ours, theirs, load = sys.argv[1:]
+n, m, rate, cap, ours, theirs, load, our_cores, their_cores = sys.argv[1:]
 cap, ours, theirs = float(cap), float(ours) * 8, float(theirs) * 8
 cell = lambda v: ("%.2f" % v, "%.2f" % (v / cap)) if v > 0 else ("failed", "-")
-print("| %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s |" % ((n, m, rate, cap) + cell(ours) + cell(theirs)
-      + ("%.2f" % (ours / theirs) if ours > 0 and theirs > 0 else "-", load)))
+cores = lambda c: c if c == "-" else "%.2f" % float(c)
+print("| %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s / %s | %s |" % ((n, m, rate, cap) + cell(ours) + cell(theirs)
+      + ("%.2f" % (ours / theirs) if ours > 0 and theirs > 0 else "-", cores(our_cores), cores(their_cores), load)))
 PY
     done
   done

@@ -10,6 +10,11 @@ On 127.0.0.1 this script spawns the N ranks itself (torch.multiprocessing). On s
 address, where it holds the rendezvous store; GLOO_SOCKET_IFNAME names the host's interface);
 rank 0 gathers every rank's times and prints the figure.
 
+Each rank also measures its process's CPU time (every thread: gloo's own run the transfers)
+inside the timed iterations; cores_busy is their sum over the iterations' summed wall time, the
+same figure `ringtrain bench allreduce` prints, so the two can be set side by side where the CPUs
+rather than the link bound them.
+
 usage: /usr/bin/python3 bench/pytorch/allreduce_gloo.py --workers N --mib M [--iterations K] [--json]
        [--rank R --master ADDR:PORT]
 """
@@ -36,18 +41,20 @@ def rank_main(rank, world, port, floats, warmup, iterations, out, master="127.0.
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method="tcp://%s:%d" % (master, port), rank=rank, world_size=world)
     x = torch.ones(floats, dtype=torch.float32)
-    times = []
+    times, cpu = [], 0.0
     for i in range(warmup + iterations):
         dist.barrier()
+        c0 = time.process_time()
         t0 = time.perf_counter()
         dist.all_reduce(x)
         if i >= warmup:
             times.append(time.perf_counter() - t0)
+            cpu += time.process_time() - c0
     if master == "127.0.0.1":
-        out[rank] = times
+        out[rank] = (times, cpu)
     else:
         gathered = [None] * world
-        dist.all_gather_object(gathered, times)
+        dist.all_gather_object(gathered, (times, cpu))
         out.update(enumerate(gathered))
     dist.destroy_process_group()
 
@@ -75,16 +82,17 @@ def main():
         manager = mp.Manager()
         out = manager.dict()
         mp.spawn(rank_main, args=(a.workers, free_port(), floats, a.warmup, a.iterations, out), nprocs=a.workers)
-    slowest = [max(out[r][i] for r in range(a.workers)) for i in range(a.iterations)]
+    slowest = [max(out[r][0][i] for r in range(a.workers)) for i in range(a.iterations)]
+    cores_busy = sum(out[r][1] for r in range(a.workers)) / sum(slowest)
     t = statistics.median(slowest)
     nbytes = floats * 4
     algbw = nbytes / t / 1e9
     busbw = algbw * 2 * (a.workers - 1) / a.workers
     r = {"workers": a.workers, "bytes": nbytes, "iterations": a.iterations, "median_ms": t * 1e3,
-         "algbw_gbps": algbw, "busbw_gbps": busbw, "torch": torch.__version__}
+         "algbw_gbps": algbw, "busbw_gbps": busbw, "cores_busy": cores_busy, "torch": torch.__version__}
     print(json.dumps(r) if a.json else
-          "gloo allreduce workers=%d size=%d MiB median=%.2f ms algbw=%.2f GB/s busbw=%.2f GB/s"
-          % (a.workers, a.mib, t * 1e3, algbw, busbw))
+          "gloo allreduce workers=%d size=%d MiB median=%.2f ms algbw=%.2f GB/s busbw=%.2f GB/s cores busy=%.2f"
+          % (a.workers, a.mib, t * 1e3, algbw, busbw, cores_busy))
 
 
 if __name__ == "__main__":

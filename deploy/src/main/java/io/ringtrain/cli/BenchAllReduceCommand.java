@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
       "All-reduce M MiB of floats among N worker JVMs over the Netty ring on 127.0.0.1. Prints the median time",
       "(slowest rank per iteration), algorithm bandwidth and bus bandwidth (busbw = bytes/time x 2(N-1)/N, as nccl-tests),",
       "counting the fp32 buffer; wire busbw counts the bytes sent (half of them with --wire-dtype bf16).",
+      "Cores busy: the ranks' CPU time in the timed iterations over their wall time (CPU-bound when near the core count).",
       "With " + WorkerHosts.ENV + "=NETNS@ADDRESS,... set (bench/cluster-netns.sh sets it), rank i runs in network",
       "namespace i mod n and its ring binds that address: a cluster of hosts on one machine."
     })

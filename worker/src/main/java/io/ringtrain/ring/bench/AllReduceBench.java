@@ -8,6 +8,7 @@ import io.ringtrain.worker.WorkerHosts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,6 +35,11 @@ import java.util.concurrent.TimeUnit;
  * Each rank checks every float of its last result against the closed-form sum of all ranks'
  * inputs and reports that it did; a rank that does not fails the run.
  *
+ * <p>Each rank also reports the CPU time its process spent (every thread: the ring's work runs on
+ * Netty's event loops) inside the timed iterations. Their sum over the iterations' summed wall
+ * time is how many cores the all-reduce kept busy: on a machine with fewer cores than ranks need,
+ * that, and not the link, is what bounds the figure.
+ *
  * <p>It lives in the worker module, not bench/, because it needs {@link RingPeer} and bench/
  * depends on the trainer only.
  */
@@ -47,13 +53,17 @@ public final class AllReduceBench {
   private static final String TIMES = "ring-bench-times ";
   private static final String PORT = "ring-bench-port ";
   private static final String CHECKED = "ring-bench-checked ";
+  private static final String CPU = "ring-bench-cpu-nanos ";
   private static final String LOOPBACK = "127.0.0.1";
 
   private AllReduceBench() {}
 
-  /** One measurement; bandwidths in GB/s of the fp32 buffer, wire busbw in bytes sent. */
+  /**
+   * One measurement; bandwidths in GB/s of the fp32 buffer, wire busbw in bytes sent; {@code
+   * coresBusy} the CPU time of all ranks in the timed iterations over their wall time.
+   */
   public record Result(int workers, long bytes, WireDtype dtype, int iterations, double medianSeconds,
-      double algbw, double busbw) {
+      double algbw, double busbw, double coresBusy) {
 
     /** Bus bandwidth in the bytes that really travel: busbw scaled by the wire dtype's size. */
     public double wireBusbw() {
@@ -63,17 +73,18 @@ public final class AllReduceBench {
     public String toJson() {
       return String.format(Locale.ROOT,
           "{\"workers\":%d,\"bytes\":%d,\"wire_dtype\":\"%s\",\"iterations\":%d,\"median_ms\":%.3f,"
-              + "\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f,\"wire_busbw_gbps\":%.3f}",
-          workers, bytes, dtype.spelling(), iterations, medianSeconds * 1e3, algbw, busbw, wireBusbw());
+              + "\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f,\"wire_busbw_gbps\":%.3f,\"cores_busy\":%.2f}",
+          workers, bytes, dtype.spelling(), iterations, medianSeconds * 1e3, algbw, busbw, wireBusbw(),
+          coresBusy);
     }
 
     @Override
     public String toString() {
       return String.format(Locale.ROOT,
           "allreduce workers=%d size=%.1f MiB wire=%s iterations=%d median=%.2f ms algbw=%.2f GB/s "
-              + "busbw=%.2f GB/s wire busbw=%.2f GB/s",
+              + "busbw=%.2f GB/s wire busbw=%.2f GB/s cores busy=%.2f",
           workers, bytes / 1048576.0, dtype.spelling(), iterations, medianSeconds * 1e3, algbw, busbw,
-          wireBusbw());
+          wireBusbw(), coresBusy);
     }
   }
 
@@ -126,6 +137,7 @@ public final class AllReduceBench {
         child.getOutputStream().flush();
       }
       long[] slowest = new long[iterations];
+      long cpuNanos = 0;
       for (int rank = 0; rank < workers; rank++) {
         String checked = readLine(outputs.get(rank), CHECKED, children.get(rank), rank, "its check of the sum");
         if (Integer.parseInt(checked) != floats) {
@@ -137,7 +149,9 @@ public final class AllReduceBench {
         for (int i = 0; i < iterations; i++) {
           slowest[i] = Math.max(slowest[i], times[i]);
         }
+        cpuNanos += Long.parseLong(readLine(outputs.get(rank), CPU, children.get(rank), rank, "its CPU time"));
       }
+      double wallNanos = Arrays.stream(slowest).sum();
       Arrays.sort(slowest);
       double seconds = (iterations % 2 == 1
           ? slowest[iterations / 2]
@@ -145,7 +159,7 @@ public final class AllReduceBench {
       long bytes = (long) floats * Float.BYTES;
       double algbw = bytes / seconds / 1e9;
       return new Result(workers, bytes, dtype, iterations, seconds, algbw,
-          algbw * 2.0 * (workers - 1) / workers);
+          algbw * 2.0 * (workers - 1) / workers, cpuNanos / wallNanos);
     } catch (IOException e) {
       throw new RingException("all-reduce bench failed: " + e.getMessage(), e);
     } finally {
@@ -242,6 +256,8 @@ public final class AllReduceBench {
       float[] data = new float[floats];
       float[] token = new float[1];
       long[] times = new long[iterations];
+      long cpuNanos = 0;
+      var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       try (RingPeer peer = RingPeer.listen(host, 0, 60_000)) {
         System.out.println(PORT + peer.port());
         String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
@@ -260,10 +276,12 @@ public final class AllReduceBench {
           token[0] = rank == 0 && System.nanoTime() < warmupEnd ? 1 : 0;
           peer.allReduce(step, 1, token, 0, 1, WireDtype.FP32).get();
           warming &= token[0] > 0;
+          long cpuStart = os.getProcessCpuTime();
           long start = System.nanoTime();
           peer.allReduce(step, 0, data, 0, floats).get();
           if (!warming) {
             times[i++] = System.nanoTime() - start;
+            cpuNanos += os.getProcessCpuTime() - cpuStart;
           }
         }
         int wrong = firstWrongSum(data, workers);
@@ -276,6 +294,7 @@ public final class AllReduceBench {
       System.out.println(CHECKED + floats);
       System.out.println(TIMES + String.join(",",
           Arrays.stream(times).mapToObj(Long::toString).toList()));
+      System.out.println(CPU + cpuNanos); // after the times: the parent reads in this order
     }
   }
 }

@@ -22,6 +22,11 @@ class AllReduceBenchTest {
     assertEquals(result.bytes() / result.medianSeconds() / 1e9, result.algbw(), 1e-9);
     assertEquals(result.algbw(), result.busbw(), 1e-9); // 2(N-1)/N = 1 for two ranks
     assertEquals(result.busbw(), result.wireBusbw(), 1e-9);
+    // Two processes cannot keep more cores busy than the machine has (a little slack: the CPU
+    // clock and the wall clock are read a few microseconds apart), and moving a MiB takes some.
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertTrue(result.coresBusy() > 0 && result.coresBusy() <= cores * 1.1,
+        "cores busy " + result.coresBusy() + " on " + cores + " cores");
     assertTrue(result.toJson().startsWith("{\"workers\":2,\"bytes\":1048576,\"wire_dtype\":\"fp32\","),
         result.toJson());
   }
