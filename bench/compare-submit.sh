@@ -37,7 +37,7 @@ test_classpath() {
   local slf4j; slf4j=$(sed -n '/<additionalClasspathDependency>/,/<\/additionalClasspathDependency>/s/.*<version>\(.*\)<\/version>.*/\1/p' \
     "$ROOT/deploy/pom.xml")
   local cp="$ROOT/deploy/target/test-classes:$ROOT/deploy/target/classes"
-  for m in proto trainer coordinator worker bench; do cp="$cp:$ROOT/$m/target/classes"; done
+  for m in proto trainer/training trainer/text trainer/scaling coordinator worker bench; do cp="$cp:$ROOT/$m/target/classes"; done
   cp="$cp:$HOME/.m2/repository/org/slf4j/slf4j-api/$slf4j/slf4j-api-$slf4j.jar"
   echo "$cp:$(tr ':' '\n' <"$OUT/deps.txt" | grep -v -e /io/ringtrain/ -e /slf4j-nop/ -e /slf4j-api/ | paste -sd:)"
 }

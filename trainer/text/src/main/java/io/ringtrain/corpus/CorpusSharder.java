@@ -1,6 +1,7 @@
 package io.ringtrain.corpus;
 
 import com.google.gson.GsonBuilder;
+import io.ringtrain.data.DatasetMeta;
 import io.ringtrain.data.TokenShardWriter;
 import io.ringtrain.progress.ProgressLine;
 import io.ringtrain.tokenizer.ByteLevelBpe;
@@ -21,8 +22,6 @@ import org.apache.hadoop.fs.Path;
  * dataset directory with a meta.json is complete.
  */
 public final class CorpusSharder {
-  public static final String META = "meta.json";
-
   /** How to cut the output: tokens per shard, and the share of documents held out. */
   public record Options(long shardTokens, double valFraction) {
     public Options {
@@ -110,23 +109,8 @@ public final class CorpusSharder {
     meta.put("val_shards", summary.valShards());
     meta.put("val_fraction", options.valFraction());
     meta.put("sources", sources.stream().map(Path::toString).toList());
-    try (OutputStream out = fs.create(new Path(outDir, META), true)) {
+    try (OutputStream out = fs.create(new Path(outDir, DatasetMeta.FILE), true)) {
       out.write(new GsonBuilder().setPrettyPrinting().create().toJson(meta).getBytes(StandardCharsets.UTF_8));
-    }
-  }
-
-  /** What a reader of a dataset needs from its meta.json. */
-  public record Meta(int vocabSize, long valTokens) {}
-
-  /** The meta.json of dataset directory {@code dir}, or null when it has none (bare shards). */
-  public static Meta readMeta(FileSystem fs, Path dir) throws IOException {
-    Path file = new Path(dir, META);
-    if (!fs.exists(file)) return null;
-    try (java.io.Reader r = new java.io.InputStreamReader(fs.open(file), StandardCharsets.UTF_8)) {
-      com.google.gson.JsonObject o = com.google.gson.JsonParser.parseReader(r).getAsJsonObject();
-      return new Meta(o.get("vocab_size").getAsInt(), o.get("val_tokens").getAsLong());
-    } catch (RuntimeException e) {
-      throw new IOException(file + " is not a ringtrain dataset's meta.json: " + e.getMessage(), e);
     }
   }
 

@@ -1,6 +1,6 @@
 package io.ringtrain.train;
 
-import io.ringtrain.corpus.CorpusSharder;
+import io.ringtrain.data.DatasetMeta;
 import io.ringtrain.data.ShardSet;
 import io.ringtrain.proto.JobSpec;
 import java.io.Closeable;
@@ -46,12 +46,12 @@ public final class TrainingData implements Closeable {
    */
   private static void checkVocabulary(ShardSet shards, String where, int vocab, Configuration conf) throws IOException {
     Path dir = shards.shards().get(0).path().getParent();
-    CorpusSharder.Meta meta = CorpusSharder.readMeta(dir.getFileSystem(conf), dir);
+    DatasetMeta meta = DatasetMeta.read(dir.getFileSystem(conf), dir);
     int max;
     String what;
     if (meta != null) {
       max = meta.vocabSize() - 1;
-      what = new Path(dir, CorpusSharder.META) + " declares a vocabulary of " + meta.vocabSize();
+      what = new Path(dir, DatasetMeta.FILE) + " declares a vocabulary of " + meta.vocabSize();
     } else {
       max = shards.maxToken();
       what = "the shards hold token id " + max;
