@@ -1,4 +1,4 @@
-package io.ringtrain.coordinator;
+package io.ringtrain.auth;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
