@@ -1,4 +1,4 @@
-package io.ringtrain.cli;
+package io.ringtrain.sweep;
 
 import com.google.gson.JsonObject;
 import io.ringtrain.checkpoint.Checkpoints;
@@ -17,8 +17,8 @@ import java.util.OptionalDouble;
 import org.apache.hadoop.fs.FileSystem;
 
 /** What a sweep's run directories say: which runs are finished, their losses, and results.csv. */
-final class SweepResults {
-  static final String HEADER = "name,params,non_embedding_params,tokens,flops,loss,layers,heads,width,budget";
+public final class SweepResults {
+  public static final String HEADER = "name,params,non_embedding_params,tokens,flops,loss,layers,heads,width,budget";
 
   private SweepResults() {}
 
@@ -27,7 +27,7 @@ final class SweepResults {
    * has a validation record at the last step, and the last step's checkpoint is complete. Anything
    * less is unfinished (empty).
    */
-  static OptionalDouble finalLoss(FileSystem fs, SweepRun run) throws IOException {
+  public static OptionalDouble finalLoss(FileSystem fs, SweepRun run) throws IOException {
     org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(run.spec().getOut());
     org.apache.hadoop.fs.Path specFile = new org.apache.hadoop.fs.Path(dir, "spec.json");
     org.apache.hadoop.fs.Path metrics = new org.apache.hadoop.fs.Path(dir, MetricsLog.FILE);
@@ -54,7 +54,7 @@ final class SweepResults {
   }
 
   /** Rewrites results.csv with the finished runs, atomically: a reader sees the old file or the new. */
-  static void write(Path csv, List<SweepRun> runs, Map<String, Double> losses) throws IOException {
+  public static void write(Path csv, List<SweepRun> runs, Map<String, Double> losses) throws IOException {
     StringBuilder s = new StringBuilder(HEADER).append('\n');
     for (SweepRun run : runs) {
       Double loss = losses.get(run.name());

@@ -1,4 +1,4 @@
-package io.ringtrain.cli;
+package io.ringtrain.sweep;
 
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.progress.ProgressLine;
@@ -8,12 +8,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /** The sweep's plan as a table: one row per run, with its estimated time and whether it is done. */
-final class SweepTable {
+public final class SweepTable {
   private static final String ROW = "%-22s %6s %5s %5s %9s %9s %9s %7s %10s %9s  %s%n";
 
   private SweepTable() {}
 
-  static void print(PrintStream o, List<SweepRun> runs, Map<String, Double> losses, double flopsPerSecond) {
+  public static void print(PrintStream o, List<SweepRun> runs, Map<String, Double> losses, double flopsPerSecond) {
     o.printf(Locale.ROOT, ROW, "run", "layers", "heads", "width", "params", "non-emb", "tokens", "steps",
         "FLOPs(6ND)", "est.time", "status");
     double remaining = 0;

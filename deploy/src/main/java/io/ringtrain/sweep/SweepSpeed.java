@@ -1,6 +1,7 @@
-package io.ringtrain.cli;
+package io.ringtrain.sweep;
 
 import com.google.gson.JsonObject;
+import io.ringtrain.cli.TrainingJob;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
@@ -18,8 +19,8 @@ import org.apache.hadoop.fs.Path;
  * token stay the one model-dependent factor, so one figure serves every size. Measured on the
  * sweep's finished runs when it has some, else by a probe: a few steps of its largest model.
  */
-final class SweepSpeed {
-  static final int PROBE_STEPS = 20;
+public final class SweepSpeed {
+  public static final int PROBE_STEPS = 20;
 
   private SweepSpeed() {}
 
@@ -28,7 +29,7 @@ final class SweepSpeed {
    * metrics.jsonl's last write: data loading, evaluation and checkpoints count, as they do in the
    * runs to come. NaN when no time was recorded.
    */
-  static double measured(FileSystem fs, Collection<SweepRun> finished) throws IOException {
+  public static double measured(FileSystem fs, Collection<SweepRun> finished) throws IOException {
     double flops = 0;
     double seconds = 0;
     for (SweepRun run : finished) {
@@ -46,7 +47,7 @@ final class SweepSpeed {
    * it by the compute and all-reduce time of its second half of steps: whole-probe wall time
    * would be mostly JVM and JIT warm-up, several times slower than a run's steady state.
    */
-  static double probe(FileSystem fs, List<SweepRun> runs, java.nio.file.Path dir) throws Exception {
+  public static double probe(FileSystem fs, List<SweepRun> runs, java.nio.file.Path dir) throws Exception {
     SweepRun largest = runs.stream().max(Comparator.comparingDouble(r -> TrainingPlan.flopsPerToken(r.model())))
         .orElseThrow();
     Path probeDir = new Path(dir.toString());

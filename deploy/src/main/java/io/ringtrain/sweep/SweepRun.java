@@ -1,5 +1,7 @@
-package io.ringtrain.cli;
+package io.ringtrain.sweep;
 
+import io.ringtrain.cli.ExitCodes;
+import io.ringtrain.cli.UserFacingFailure;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
@@ -16,7 +18,7 @@ import java.util.Map;
  * The name is made of the shape and the planned tokens, so the same sweep file always plans the
  * same names and a restarted sweep finds its finished runs.
  */
-record SweepRun(String name, JobSpec spec, TrainingPlan plan, double budget) {
+public record SweepRun(String name, JobSpec spec, TrainingPlan plan, double budget) {
   ModelSpec model() {
     return spec.getModel();
   }
@@ -30,7 +32,7 @@ record SweepRun(String name, JobSpec spec, TrainingPlan plan, double budget) {
    * Every run of the sweep, in order (grid: sizes × budgets; IsoFLOP: budgets × sizes). Runs
    * that two targets map to the same shape and tokens are planned once.
    */
-  static List<SweepRun> plan(SweepSpec sweep, JobSpec base, Path out) {
+  public static List<SweepRun> plan(SweepSpec sweep, JobSpec base, Path out) {
     Map<String, SweepRun> runs = new LinkedHashMap<>();
     if (sweep.mode().equals(SweepSpec.GRID)) {
       for (long target : sweep.params()) {

@@ -1,4 +1,4 @@
-package io.ringtrain.cli;
+package io.ringtrain.fit;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /** What {@code ringtrain fit} found, printed as one JSON object or as aligned tables. */
-record FitReport(
+public record FitReport(
     Path input,
     int rows,
     ScalingLawFit fit,
@@ -30,15 +30,15 @@ record FitReport(
   private static final int MAX_LISTED_SKIPS = 5;
 
   /** A compute-optimal answer; hours and FLOP/s are null when the budget was given in FLOPs. */
-  record Budget(ComputeOptimal.Allocation allocation, Double hours, Double flopsPerSecond) {}
+  public record Budget(ComputeOptimal.Allocation allocation, Double hours, Double flopsPerSecond) {}
 
-  record Prediction(double params, double tokens, double loss) {}
+  public record Prediction(double params, double tokens, double loss) {}
 
   // Pretty: a fit report is read by people as often as by scripts.
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
   /** One JSON object; counts are ints, so they print without a fraction. */
-  String toJson() {
+  public String toJson() {
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("input", input.toString());
     root.put("rows", rows);
@@ -126,7 +126,7 @@ record FitReport(
     return List.of(interval.lo(), interval.hi());
   }
 
-  String toTable() {
+  public String toTable() {
     StringBuilder out = new StringBuilder();
     int dropped = rows - fit.points().size();
     out.append(String.format("L(N, D) = E + A/N^alpha + B/D^beta fitted to %d runs of %s%s%n",

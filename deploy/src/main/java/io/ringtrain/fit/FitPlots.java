@@ -1,4 +1,4 @@
-package io.ringtrain.cli;
+package io.ringtrain.fit;
 
 import io.ringtrain.scaling.ComputeOptimal;
 import io.ringtrain.scaling.IsoFlopFit;
@@ -29,7 +29,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * logarithmic; loss axes are linear, as in the Chinchilla paper, since losses span less than a
  * decade and a log axis would carry no labels.
  */
-final class FitPlots {
+public final class FitPlots {
   private static final int WIDTH = 1000;
   private static final int HEIGHT = 650;
   private static final int CURVE_SAMPLES = 60;
@@ -41,14 +41,14 @@ final class FitPlots {
   private final ComputeOptimal optimal;
 
   /** {@code isoFlop} is null when approach 2 was not available. */
-  FitPlots(ScalingLawFit fit, IsoFlopFit isoFlop, ComputeOptimal optimal) {
+  public FitPlots(ScalingLawFit fit, IsoFlopFit isoFlop, ComputeOptimal optimal) {
     this.fit = fit;
     this.isoFlop = isoFlop;
     this.optimal = optimal;
   }
 
   /** Writes the PNGs into {@code dir} (created if needed) and returns their paths. */
-  List<Path> write(Path dir) throws IOException {
+  public List<Path> write(Path dir) throws IOException {
     if (System.getProperty("java.awt.headless") == null) {
       // Fits run on servers without a display; AWT must not look for one.
       System.setProperty("java.awt.headless", "true");

@@ -1,10 +1,12 @@
-package io.ringtrain.cli;
+package io.ringtrain.sweep;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import io.ringtrain.cli.ExitCodes;
+import io.ringtrain.cli.UserFacingFailure;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
 import java.util.ArrayList;
@@ -16,7 +18,7 @@ import java.util.Set;
  * IsoFLOP budgets. Every problem is collected and reported at once, named by its key, as the job
  * spec's are.
  */
-record SweepSpec(JobSpec base, String data, String mode, ModelFamily family, List<Long> params,
+public record SweepSpec(JobSpec base, String data, String mode, ModelFamily family, List<Long> params,
     List<Double> tokens, List<Double> flops, String launcher, int workers) {
   static final String GRID = "grid";
   static final String ISOFLOP = "isoflop";
@@ -25,7 +27,7 @@ record SweepSpec(JobSpec base, String data, String mode, ModelFamily family, Lis
   private static final Set<String> FAMILY_KEYS =
       Set.of("width_step", "head_size", "width_per_layer", "min_layers", "max_layers");
 
-  static SweepSpec parse(String text, String source) {
+  public static SweepSpec parse(String text, String source) {
     JsonObject o;
     try {
       JsonElement e = JsonParser.parseString(text);

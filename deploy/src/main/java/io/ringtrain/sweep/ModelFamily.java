@@ -1,5 +1,7 @@
-package io.ringtrain.cli;
+package io.ringtrain.sweep;
 
+import io.ringtrain.cli.ExitCodes;
+import io.ringtrain.cli.UserFacingFailure;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.ModelSpec;
 import java.util.ArrayList;
@@ -12,8 +14,8 @@ import java.util.List;
  * are the base spec's. Of these shapes, the one whose total parameters ({@link TrainingPlan#params})
  * are nearest the target in ratio (|log(N / target)|) is chosen, ties to the smaller.
  */
-record ModelFamily(int widthStep, int headSize, int widthPerLayer, int minLayers, int maxLayers) {
-  static final ModelFamily DEFAULT = new ModelFamily(32, 16, 32, 1, 8);
+public record ModelFamily(int widthStep, int headSize, int widthPerLayer, int minLayers, int maxLayers) {
+  public static final ModelFamily DEFAULT = new ModelFamily(32, 16, 32, 1, 8);
 
   /** Every problem with the rule, named by its sweep.json key; empty when it can be used. */
   List<String> problems() {
@@ -30,7 +32,7 @@ record ModelFamily(int widthStep, int headSize, int widthPerLayer, int minLayers
   }
 
   /** The k-th shape of the family, with the base's context and vocabulary. */
-  ModelSpec shape(int k, ModelSpec base) {
+  public ModelSpec shape(int k, ModelSpec base) {
     int width = widthStep * k;
     int layers = Math.max(minLayers, Math.min(maxLayers, width / widthPerLayer));
     return base.toBuilder().setNEmbd(width).setNHead(width / headSize).setNLayer(layers).build();
@@ -40,7 +42,7 @@ record ModelFamily(int widthStep, int headSize, int widthPerLayer, int minLayers
    * The shape nearest {@code target} parameters. Parameters grow with k, so the search stops once
    * they pass twice the target; a target far below the smallest shape is refused, not rounded up.
    */
-  ModelSpec nearest(long target, ModelSpec base) {
+  public ModelSpec nearest(long target, ModelSpec base) {
     ModelSpec best = null;
     double bestDistance = Double.POSITIVE_INFINITY;
     for (int k = 1; k <= 4096; k++) {
