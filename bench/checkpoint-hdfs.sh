@@ -8,8 +8,9 @@ MODEL="${1:-M}"
 REPEATS="${2:-3}"
 PORT=9820
 WORK="$(mktemp -d)"
-# The class path through a file: on stdout, mvn -q's colour codes would end up in its last entry.
-(cd "$ROOT" && mvn -B -q -o -pl deploy dependency:build-classpath -Dmdep.includeScope=test \
+# The class path through a file: on stdout, mvn -q's colour codes would end up in its last entry. -am
+# test-compile: ringtrain's own modules resolve to this build's classes (~/.m2 has none or stale ones).
+(cd "$ROOT" && mvn -B -q -o -pl deploy -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$WORK/cp.txt") >"$WORK/mvn.log" 2>&1 || { cat "$WORK/mvn.log" >&2; exit 1; }
 CP="$(cat "$WORK/cp.txt")"
 (cd "$WORK" && exec java -cp "$CP" org.apache.hadoop.mapreduce.MiniHadoopClusterManager -nomr -format -nnport "$PORT" \

@@ -32,12 +32,12 @@ run() { # name, command...: prints "seconds-to-first-step tokens/s"
 # deploy's test class path as surefire builds it (deploy/pom.xml): the modules' classes from this build,
 # not ~/.m2's stale snapshots, and SLF4J 2 (the pom's additionalClasspathDependency) in place of 1.x and nop.
 test_classpath() {
-  (cd "$ROOT" && mvn -B -q -o -pl deploy dependency:build-classpath -Dmdep.includeScope=test \
+  (cd "$ROOT" && mvn -B -q -o -pl deploy -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$OUT/deps.txt") >"$OUT/mvn.log" 2>&1 || { cat "$OUT/mvn.log" >&2; exit 1; }
   local slf4j; slf4j=$(sed -n '/<additionalClasspathDependency>/,/<\/additionalClasspathDependency>/s/.*<version>\(.*\)<\/version>.*/\1/p' \
     "$ROOT/deploy/pom.xml")
   local cp="$ROOT/deploy/target/test-classes:$ROOT/deploy/target/classes"
-  for m in proto trainer coordinator worker bench; do cp="$cp:$ROOT/$m/target/classes"; done
+  for m in proto trainer/training trainer/text trainer/scaling coordinator worker bench; do cp="$cp:$ROOT/$m/target/classes"; done
   cp="$cp:$HOME/.m2/repository/org/slf4j/slf4j-api/$slf4j/slf4j-api-$slf4j.jar"
   echo "$cp:$(tr ':' '\n' <"$OUT/deps.txt" | grep -v -e /io/ringtrain/ -e /slf4j-nop/ -e /slf4j-api/ | paste -sd:)"
 }

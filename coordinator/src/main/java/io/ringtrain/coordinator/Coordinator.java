@@ -12,6 +12,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.ringtrain.auth.Hmac;
 import io.ringtrain.proto.Assignment;
 import io.ringtrain.proto.Challenge;
 import io.ringtrain.proto.CheckpointAt;

@@ -12,6 +12,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.ringtrain.auth.Hmac;
 import io.ringtrain.proto.Assignment;
 import io.ringtrain.proto.ControlMessage;
 import io.ringtrain.proto.Failed;

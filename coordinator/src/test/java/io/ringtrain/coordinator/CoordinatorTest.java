@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import io.ringtrain.auth.Hmac;
 import io.ringtrain.proto.Assignment;
 import io.ringtrain.proto.ClusterSpec;
 import io.ringtrain.proto.ControlMessage;

@@ -1,5 +1,6 @@
 package io.ringtrain.cli;
 
+import io.ringtrain.data.DatasetMeta;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -47,7 +48,7 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String input = corpus != null ? corpus : demoCorpus().toString();
     Path data = out.resolve("data");
-    if (Files.exists(data.resolve("meta.json"))) {
+    if (Files.exists(data.resolve(DatasetMeta.FILE))) {
       System.err.println("demo: reusing the tokenized corpus in " + data);
     } else {
       int code = RingtrainCommand.commandLine().execute("tokenize", "--input", input, "--output", data.toString(),

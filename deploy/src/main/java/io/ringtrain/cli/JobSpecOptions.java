@@ -1,6 +1,6 @@
 package io.ringtrain.cli;
 
-import io.ringtrain.corpus.CorpusSharder;
+import io.ringtrain.data.DatasetMeta;
 import io.ringtrain.export.PretrainedWeights;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
@@ -144,7 +144,7 @@ public final class JobSpecOptions {
   /** A tokenized dataset directory supplies shards, tokenizer and vocabulary; anything else is shards. */
   static void useData(JobSpec.Builder b, String data, Configuration conf) throws IOException {
     Path dir = new Path(data);
-    CorpusSharder.Meta meta = CorpusSharder.readMeta(dir.getFileSystem(conf), dir);
+    DatasetMeta meta = DatasetMeta.read(dir.getFileSystem(conf), dir);
     if (meta == null) {
       b.getDataBuilder().setTrain(data);
       return;

@@ -40,11 +40,11 @@ import org.apache.hadoop.fs.Path;
  * the training itself, in this JVM (one worker), as worker JVMs on this machine, or through Spark.
  * {@code train}, {@code simulate} and {@code submit} start one; {@code resume} continues one.
  */
-final class TrainingJob {
+public final class TrainingJob {
   private TrainingJob() {}
 
   /** In this JVM with one worker, else as worker JVMs on this machine; no metrics endpoint. */
-  static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out) throws Exception {
+  public static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out) throws Exception {
     return run(spec, resumeFrom, out, MetricsOptions.NONE);
   }
 

@@ -1,7 +1,7 @@
 package io.ringtrain.launch;
 
+import io.ringtrain.auth.Hmac;
 import io.ringtrain.coordinator.Coordinator;
-import io.ringtrain.coordinator.Hmac;
 import io.ringtrain.coordinator.JobListener;
 import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.coordinator.RestorePoints;

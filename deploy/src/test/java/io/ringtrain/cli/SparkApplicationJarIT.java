@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ringtrain.auth.Hmac;
 import io.ringtrain.coordinator.Coordinator;
-import io.ringtrain.coordinator.Hmac;
 import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.launch.spark.SparkHome;
 import io.ringtrain.launch.spark.SparkTests;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ringtrain.auth.Hmac;
 import io.ringtrain.coordinator.Coordinator;
-import io.ringtrain.coordinator.Hmac;
 import io.ringtrain.coordinator.JobListener;
 import io.ringtrain.coordinator.JobOutcome;
 import io.ringtrain.coordinator.StepSummary;

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.ModelSpec;
+import io.ringtrain.sweep.ModelFamily;
+import io.ringtrain.sweep.SweepResults;
+import io.ringtrain.sweep.SweepRun;
+import io.ringtrain.sweep.SweepSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

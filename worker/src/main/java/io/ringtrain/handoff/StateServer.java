@@ -1,7 +1,7 @@
 package io.ringtrain.handoff;
 
+import io.ringtrain.auth.Hmac;
 import io.ringtrain.checkpoint.Checkpoints;
-import io.ringtrain.coordinator.Hmac;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

@@ -1,6 +1,6 @@
 package io.ringtrain.handoff;
 
-import io.ringtrain.coordinator.Hmac;
+import io.ringtrain.auth.Hmac;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

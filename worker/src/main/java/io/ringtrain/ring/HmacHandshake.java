@@ -1,6 +1,6 @@
 package io.ringtrain.ring;
 
-import io.ringtrain.coordinator.Hmac;
+import io.ringtrain.auth.Hmac;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ringtrain.coordinator.Hmac;
+import io.ringtrain.auth.Hmac;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
