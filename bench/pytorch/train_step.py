@@ -4,8 +4,16 @@
 nanoGPT's GPT model written out plainly (token + learned position embeddings, pre-LayerNorm
 blocks, causal self-attention with a fused QKV projection, tanh-GELU MLP of width 4C, final
 LayerNorm, LM head tied to the token embedding, cross-entropy), float32, AdamW (lr 6e-4,
-betas (0.9, 0.95), weight decay 0.1 on parameters of 2 or more dimensions, foreach/fused when
-this torch has them).
+betas (0.9, 0.95), weight decay 0.1 on parameters of 2 or more dimensions).
+
+What each torch gets, and the JSON says which ("attention", "adamw", "compiled"):
+- attention: F.scaled_dot_product_attention(is_causal=True) where torch has it (2.x), else the
+  masked softmax nanoGPT falls back to (1.13);
+- AdamW: fused=True where this torch's AdamW runs fused on the CPU (2.13 does), else foreach
+  (1.13), else the default loop;
+- --compile: the model under torch.compile (2.x only; 1.13 has no torch.compile and exits 3).
+  Compilation happens in the first warm-up step; its time is reported (compile_seconds) and
+  excluded from the timed steps like the rest of the warm-up.
 
 A timed step is what ringtrain's TrainStepBench times: zero_grad, forward, backward, gradient
 clipping to norm 1.0 (ringtrain clips too; --no-clip leaves it out) and the optimizer step. The
@@ -13,7 +21,9 @@ warm-up steps are discarded; the median of the timed steps gives ms/step, tokens
 and MFU with nanoGPT's FLOPs per token, 6N + 12*L*H*Q*T (N counted once for the tied embedding),
 against a peak of 245e9 FLOP/s (ringtrain's default: about OpenBLAS sgemm on this machine).
 
-Run it with Debian's interpreter, /usr/bin/python3, which sees the python3-torch package.
+Run it with Debian's interpreter, /usr/bin/python3 (torch 1.13, OpenBLAS), or with the venv the
+tests make, target/python-venv/bin/python (torch 2.13, MKL). bench/compare-train.sh runs both.
+bench/pytorch/ddp_train.py imports the model, the optimizer and the step from here.
 """
 
 import argparse
@@ -48,6 +58,7 @@ CONFIGS = {
 }
 DEFAULT_PEAK_FLOPS = 245e9
 HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
+ATTENTION = "sdpa" if HAS_SDPA else "masked-softmax"
 
 
 class CausalSelfAttention(nn.Module):
@@ -134,17 +145,59 @@ class GPT(nn.Module):
 
 
 def make_optimizer(model, lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1):
+    """AdamW, fused where this torch runs it fused on the CPU, else foreach; returns (opt, impl)."""
     params = [p for p in model.parameters() if p.requires_grad]  # the tied weight once
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
     sig = inspect.signature(torch.optim.AdamW).parameters
-    extra = {}
-    # fused AdamW is CUDA-only in the torch versions that have it; foreach works on the CPU.
+    if "fused" in sig:
+        try:  # 2.x refuses fused for a device it has no kernel for (CPU before 2.4) right here
+            return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True), "fused"
+        except RuntimeError:
+            pass
     if "foreach" in sig:
-        extra["foreach"] = True
-    return torch.optim.AdamW(groups, lr=lr, betas=betas, **extra), extra
+        return torch.optim.AdamW(groups, lr=lr, betas=betas, foreach=True), "foreach"
+    return torch.optim.AdamW(groups, lr=lr, betas=betas), "default"
+
+
+def build(shape, seed, compile_model=False):
+    """The model of shape (layers, heads, width, context, batch, vocab), as CONFIGS holds them
+    (compiled if asked), its AdamW and one batch of random tokens.
+
+    Returns (model, optimizer, adamw impl, idx, targets)."""
+    n_layer, n_head, n_embd, context, batch, vocab = shape
+    torch.manual_seed(seed)
+    model = GPT(n_layer, n_head, n_embd, context, vocab)
+    model.train()
+    opt, adamw = make_optimizer(model)
+    if compile_model:
+        if not hasattr(torch, "compile"):
+            sys.stderr.write("train_step.py: torch %s has no torch.compile (2.0 added it); "
+                             "run without --compile or with torch 2.x\n" % torch.__version__)
+            sys.exit(3)
+        model = torch.compile(model)
+    idx = torch.randint(0, vocab, (batch, context))
+    targets = torch.randint(0, vocab, (batch, context))
+    return model, opt, adamw, idx, targets
+
+
+def train_step(model, opt, idx, targets, clip=True):
+    """What ringtrain's TrainStepBench times: zero_grad, forward, backward, clip, AdamW step."""
+    opt.zero_grad(set_to_none=True)
+    loss = model(idx, targets)
+    loss.backward()
+    if clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    return loss
+
+
+def flops_per_token(shape, n_params):
+    """nanoGPT's estimate: 6N + 12*L*H*Q*T (N counted once for the tied embedding)."""
+    n_layer, n_head, n_embd, context, _, _ = shape
+    return 6.0 * n_params + 12.0 * n_layer * n_head * (n_embd // n_head) * context
 
 
 def main(argv=None):
@@ -160,6 +213,9 @@ def main(argv=None):
     ap.add_argument("--peak-flops", type=float, default=DEFAULT_PEAK_FLOPS)
     ap.add_argument("--no-clip", action="store_true", help="leave out gradient clipping")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--compile", action="store_true",
+                    help="run the model under torch.compile (torch 2.x; the compile time is "
+                         "reported and not timed)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     if args.steps < 1:
@@ -167,30 +223,22 @@ def main(argv=None):
 
     threads = args.threads if args.threads > 0 else (os.cpu_count() or 1)
     torch.set_num_threads(threads)
-    torch.manual_seed(args.seed)
-
-    n_layer, n_head, n_embd, context, batch, vocab = CONFIGS[args.model]
-    model = GPT(n_layer, n_head, n_embd, context, vocab)
-    model.train()
-    opt, opt_extra = make_optimizer(model)
-    idx = torch.randint(0, vocab, (batch, context))
-    targets = torch.randint(0, vocab, (batch, context))
+    model, opt, adamw, idx, targets = build(CONFIGS[args.model], args.seed, args.compile)
+    batch, context = idx.shape
 
     def step():
-        opt.zero_grad(set_to_none=True)
-        out = model(idx, targets)
-        out.backward()
-        if not args.no_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        return out.item()
+        return train_step(model, opt, idx, targets, clip=not args.no_clip).item()
 
-    # Warm up for --warmup steps and at least --warmup-seconds, as ringtrain's bench does.
+    # Warm up for --warmup steps and at least --warmup-seconds, as ringtrain's bench does; under
+    # --compile the first step compiles the forward and the backward graphs.
     warm_start = time.perf_counter()
-    warmed = 0
+    step()
+    compile_seconds = time.perf_counter() - warm_start if args.compile else 0.0
+    warmed = 1
     while warmed < args.warmup or time.perf_counter() - warm_start < args.warmup_seconds:
         step()
         warmed += 1
+    warmup_seconds = time.perf_counter() - warm_start
     times = []
     for _ in range(args.steps):
         t0 = time.perf_counter()
@@ -199,10 +247,9 @@ def main(argv=None):
 
     median = statistics.median(times)
     n_params = sum(p.numel() for p in model.parameters())  # tied weight counted once
-    head = n_embd // n_head
-    flops_per_token = 6.0 * n_params + 12.0 * n_layer * n_head * head * context
+    fpt = flops_per_token(CONFIGS[args.model], n_params)
     tokens_per_second = batch * context / median
-    flops = flops_per_token * tokens_per_second
+    flops = fpt * tokens_per_second
     mfu = flops / args.peak_flops
     if args.json:
         print(json.dumps({
@@ -211,16 +258,18 @@ def main(argv=None):
             "ms_per_step": round(median * 1e3, 3), "mfu": round(mfu, 4),
             "params": n_params, "torch_version": torch.__version__,
             "batch": batch, "context": context, "steps": args.steps, "warmup": args.warmup,
-            "flops_per_token": flops_per_token, "peak_flops": args.peak_flops,
-            "clip": not args.no_clip, "attention": "sdpa" if HAS_SDPA else "masked-softmax",
-            "adamw": ",".join(sorted(opt_extra)) or "default",
+            "flops_per_token": fpt, "peak_flops": args.peak_flops,
+            "clip": not args.no_clip, "attention": ATTENTION, "adamw": adamw,
+            "compiled": args.compile, "compile_seconds": round(compile_seconds, 2),
+            "warmup_steps": warmed, "warmup_seconds": round(warmup_seconds, 2),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "last_loss": round(loss, 4),
         }))
     else:
         print("model %s threads %d: %.1f ms/step, %.0f tokens/s, %.2f GFLOP/s, MFU %.1f%% of "
-              "%.0f GFLOP/s (N=%d, B=%d, T=%d, torch %s)"
+              "%.0f GFLOP/s (N=%d, B=%d, T=%d, torch %s, attention %s, AdamW %s, %s)"
               % (args.model, threads, median * 1e3, tokens_per_second, flops / 1e9, 100 * mfu,
-                 args.peak_flops / 1e9, n_params, batch, context, torch.__version__))
+                 args.peak_flops / 1e9, n_params, batch, context, torch.__version__, ATTENTION,
+                 adamw, "compiled in %.1f s" % compile_seconds if args.compile else "eager"))
     return 0
 
 
