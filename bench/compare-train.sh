@@ -32,8 +32,10 @@
 #   columns "not installed". OMP_WAIT_POLICY (train_step.py defaults it to PASSIVE; see there).
 # Exit: 0, or 3 where neither torch is installed.
 #
-# The full measurement (the lead, on a quiet machine; about 35 min, most of it L and the
-# 2.13 compile warm-ups of 1-3 min each):
+# The full measurement (the lead, on a quiet machine; about 25-35 min: each of the 5 rows runs
+# 4 sides of >= 10 s warm-up plus 10 steps (L's steps take seconds), torch.compile's first
+# compile adds 1-3 min a row (less once inductor's cache in /tmp holds the graphs), and the
+# sgemm peaks about 1 min):
 #   bench/compare-train.sh --large 2> compare-train.log
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,7 +59,7 @@ while [[ $# -gt 0 ]]; do
     --steps) STEPS="$2"; shift 2 ;;
     --large-steps) LARGE_STEPS="$2"; shift 2 ;;
     --peak-sizes) PEAK_SIZES="$2"; shift 2 ;;
-    -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare-train.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
