@@ -27,7 +27,7 @@ set -euo pipefail
 PREFIX=ringtrain
 SUBNET=10.77.0
 usage() { sed -n 7,24p "$0" >&2; exit 2; }
-die() { echo "cluster-netns: $*" >&2; exit "${2:-1}"; }
+die() { echo "cluster-netns: $1" >&2; exit "${2:-1}"; }
 
 hosts=2 rate=1gbit name="" timeout=3600 seconds=5
 cmd=()
