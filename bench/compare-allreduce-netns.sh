@@ -32,8 +32,10 @@ done
 max=0; for n in $WORKERS; do ((n > max)) && max=$n; done
 NET="$ROOT/bench/cluster-netns.sh"
 name="ar$$"
-trap '"$NET" down --name "$name"' EXIT
-trap 'exit 130' INT TERM
+TMP="$(mktemp -d)"
+job=""
+trap '[[ -z $job ]] || kill "$job" 2>/dev/null; "$NET" down --name "$name"; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM HUP
 "$NET" up --name "$name" --hosts "$max" --rate 1gbit
 eval "$("$NET" env --name "$name")"
 read -r -a hosts <<<"$NETNS_HOSTS"
@@ -68,13 +70,19 @@ for rate in $RATES; do
     RINGTRAIN_WORKER_HOSTS=$(IFS=,; for ((i = 0; i < n; i++)); do printf '%s@%s\n' "${hosts[$i]}" "${addrs[$i]}"; done | paste -sd,)
     for m in $MIBS; do
       load=$(cut -d' ' -f1 /proc/loadavg)
-      json=$(RINGTRAIN_NO_BUILD=1 timeout 900 "$ROOT/bin/ringtrain" bench allreduce --workers "$n" --mib "$m" \
-        --iterations "$ITERATIONS" --json 2>/dev/null | grep '{' || true)
+      # Each side runs as a job the script waits for: `timeout` puts its command in a process
+      # group of its own, out of Ctrl-C's reach, and bash runs the INT trap for a foreground
+      # command only once it ends; `wait` returns at the signal, and down kills the rest.
+      { RINGTRAIN_NO_BUILD=1 timeout 900 "$ROOT/bin/ringtrain" bench allreduce --workers "$n" --mib "$m" \
+        --iterations "$ITERATIONS" --json 2>/dev/null | grep '{' || true; } >"$TMP/ours" & job=$!; wait $job
+      json=$(cat "$TMP/ours")
       echo "{\"rate\":\"$rate\",\"ringtrain\":$json}" >>"$LOG"
       ours=$(echo "$json" | sed -n 's/.*"busbw_gbps":\([0-9.]*\).*/\1/p')
       our_cores=$(echo "$json" | field cores_busy)
       port=$((port + 1))
-      read -r theirs their_cores < <(gloo "$n" "$m" "$port")
+      gloo "$n" "$m" "$port" >"$TMP/theirs" & job=$!; wait $job
+      job=""
+      read -r theirs their_cores <"$TMP/theirs"
       python3 - "$n" "$m" "$rate" "$cap" "${ours:-0}" "${theirs:-0}" "$load" "${our_cores:--}" "${their_cores:--}" <<'PY'
 import sys
 n, m, rate, cap, ours, theirs, load, our_cores, their_cores = sys.argv[1:]
