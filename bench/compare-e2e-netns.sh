@@ -18,6 +18,9 @@
 #   communication) and exposed = step - compute; random tokens (speed does not depend on them).
 # So DDP's exposed time also holds any slowing of its compute by the overlapped all-reduce,
 # which ringtrain's compute_ms counts as compute.
+# - estimate: `ringtrain estimate --model M` with ringtrain's measured compute ms, N, the wire
+#   dtype and the iperf3 capacity as the link (latency 0: tbf adds none), its predicted step ms
+#   set against ringtrain's measured one (issue 15's goal: within 15%).
 #
 # Usage: bench/compare-e2e-netns.sh [--rates "1gbit 10gbit"] [--workers "2 4"] [--wire "fp32 bf16"]
 #     [--steps K] [--warmup W] [--ddp-warmup W] [--data DIR] [--log FILE]
@@ -133,6 +136,14 @@ print(json.dumps({
 PY
 }
 
+# estimate N WIRE CAP_GBIT COMPUTE_MS: the predicted step ms (or "-").
+estimate() {
+  [[ -n $4 ]] || { echo "-"; return; }
+  RINGTRAIN_NO_BUILD=1 "$ROOT/bin/ringtrain" estimate --model M --context 256 --batch 4 --compute-ms "$4" \
+    --workers "$1" --wire-dtype "$2" --link-gbit "$3" --latency-us 0 --json 2>/dev/null \
+    | python3 -c 'import json, sys; print("%.1f" % json.load(sys.stdin)[0]["step_ms"])' 2>/dev/null || echo "-"
+}
+
 # ddp N WIRE PORT: ddp_train.py with rank i on host i, rank 0's store on host 0; its JSON (or {}).
 ddp() {
   local n="$1" wire="$2" port="$3" pids=() i out flags=(--world "$1" --master "${addrs[0]}:$3" --vocab "$VOCAB"
@@ -154,8 +165,8 @@ ddp() {
 }
 
 echo "compare-e2e-netns: model M, vocab $VOCAB ($DATA), $STEPS timed steps a side, torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores" >&2
-echo "| link (tbf) | iperf3 Gbit/s | workers | wire | ringtrain tokens/s | DDP tokens/s | ringtrain/DDP | exposed ms ringtrain / DDP | compute ms ringtrain / DDP | step ms ringtrain / DDP | load before |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| link (tbf) | iperf3 Gbit/s | workers | wire | ringtrain tokens/s | DDP tokens/s | ringtrain/DDP | exposed ms ringtrain / DDP | compute ms ringtrain / DDP | step ms ringtrain / DDP | step ms estimate (/ measured) | load before |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 port=29600
 for rate in $RATES; do
   "$NET" rate --name "$name" "$rate"
@@ -171,19 +182,23 @@ for rate in $RATES; do
       ddp "$n" "$wire" "$port" >"$TMP/theirs.json" & job=$!; wait $job
       job=""
       ours=$(cat "$TMP/ours.json") theirs=$(cat "$TMP/theirs.json")
-      echo "{\"rate\":\"$rate\",\"iperf3_gbps\":$cap,\"workers\":$n,\"wire\":\"$wire\",\"load\":$load,\"ringtrain\":$ours,\"ddp\":$theirs}" >>"$LOG"
-      python3 - "$rate" "$cap" "$n" "$wire" "$load" "$ours" "$theirs" <<'PY'
+      predicted=$(estimate "$n" "$wire" "$cap" "$(echo "$ours" | sed -n 's/.*"compute_ms": *\([0-9.]*\).*/\1/p')")
+      echo "{\"rate\":\"$rate\",\"iperf3_gbps\":$cap,\"workers\":$n,\"wire\":\"$wire\",\"load\":$load,\"ringtrain\":$ours,\"ddp\":$theirs,\"estimate_step_ms\":\"$predicted\"}" >>"$LOG"
+      python3 - "$rate" "$cap" "$n" "$wire" "$load" "$ours" "$theirs" "$predicted" <<'PY'
 import json, sys
 rate, cap, n, wire, load = sys.argv[1:6]
 ours, theirs = json.loads(sys.argv[6]), json.loads(sys.argv[7])
+predicted = sys.argv[8]
+estimate = ("%s (%.2f)" % (predicted, float(predicted) / ours["step_ms"])
+            if predicted != "-" and "step_ms" in ours else "-")
 def f(d, k, fmt="%.0f"):
     return fmt % d[k] if k in d else "failed"
 ratio = ("%.2f" % (ours["tokens_per_second"] / theirs["tokens_per_second"])
          if "tokens_per_second" in ours and "tokens_per_second" in theirs else "-")
-print("| %s | %.2f | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s |" % (
+print("| %s | %.2f | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |" % (
     rate, float(cap), n, wire, f(ours, "tokens_per_second"), f(theirs, "tokens_per_second"), ratio,
     f(ours, "exposed_ms"), f(theirs, "exposed_ms"), f(ours, "compute_ms"), f(theirs, "compute_ms"),
-    f(ours, "step_ms"), f(theirs, "step_ms"), load))
+    f(ours, "step_ms"), f(theirs, "step_ms"), estimate, load))
 PY
     done
   done
