@@ -3,6 +3,7 @@ package io.ringtrain.bench;
 import io.ringtrain.checkpoint.CheckpointWriter;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.metrics.Stats;
 import io.ringtrain.model.ParameterLayout;
 import io.ringtrain.proto.CheckpointManifest;
 import java.io.IOException;

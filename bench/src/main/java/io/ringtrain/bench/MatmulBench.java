@@ -2,6 +2,7 @@ package io.ringtrain.bench;
 
 import io.ringtrain.kernels.Backend;
 import io.ringtrain.kernels.opencl.OpenClBackend;
+import io.ringtrain.metrics.Stats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

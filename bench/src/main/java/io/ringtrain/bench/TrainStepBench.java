@@ -1,14 +1,17 @@
 package io.ringtrain.bench;
 
 import io.ringtrain.kernels.Backend;
-import io.ringtrain.kernels.JavaBackend;
 import io.ringtrain.kernels.opencl.OpenClBackend;
+import io.ringtrain.metrics.Stats;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.model.Rng;
 import io.ringtrain.optim.AdamW;
-import io.ringtrain.optim.GradClip;
 import io.ringtrain.plan.TrainingPlan;
+import io.ringtrain.proto.ClusterSpec;
+import io.ringtrain.spec.JobSpecs;
+import io.ringtrain.train.Backends;
+import io.ringtrain.train.Trainer;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -60,18 +63,6 @@ public final class TrainStepBench {
     }
   }
 
-  /** The backend to time: "java" (with threads) or "opencl" (on device, "" for the default). */
-  public static Backend open(String backend, int threads, String device) {
-    switch (backend) {
-      case "java":
-        return new JavaBackend(threads);
-      case "opencl":
-        return OpenClBackend.open(device);
-      default:
-        throw new IllegalArgumentException("--backend " + backend + ": expected java or opencl");
-    }
-  }
-
   private TrainStepBench() {}
 
   /** S, M or L. */
@@ -93,17 +84,15 @@ public final class TrainStepBench {
   }
 
   public static Result run(String model, int threads, int steps, double peakFlops) {
-    return run(model, threads, steps, peakFlops, "java", "");
+    return run(model, ClusterSpec.newBuilder().setBackend(JobSpecs.DEFAULT_BACKEND).setThreads(threads).build(),
+        steps, peakFlops, WARMUP_SECONDS);
   }
 
-  public static Result run(String model, int threads, int steps, double peakFlops,
-      String backendName, String device) {
-    return run(model, threads, steps, peakFlops, backendName, device, WARMUP_SECONDS);
-  }
-
-  /** As above, warming up for {@link #WARMUP_STEPS} steps and at least {@code warmupSeconds}. */
-  public static Result run(String model, int threads, int steps, double peakFlops,
-      String backendName, String device, double warmupSeconds) {
+  /**
+   * On the backend {@code cluster} chooses (backend, device and threads, as a worker's), warming up
+   * for {@link #WARMUP_STEPS} steps and at least {@code warmupSeconds}.
+   */
+  public static Result run(String model, ClusterSpec cluster, int steps, double peakFlops, double warmupSeconds) {
     if (steps < 1) {
       throw new IllegalArgumentException("steps must be at least 1, got " + steps);
     }
@@ -121,29 +110,27 @@ public final class TrainStepBench {
       inputs[i] = rng.nextInt(cfg.vocabSize());
       targets[i] = rng.nextInt(cfg.vocabSize());
     }
-    try (Backend backend = open(backendName, threads, device)) {
+    try (Backend backend = Backends.create(cluster, System.err)) {
       OpenClBackend cl = backend instanceof OpenClBackend o ? o : null;
       double transferStart = 0;
       GptModel gpt = new GptModel(cfg, backend, 1);
       AdamW opt = AdamW.gpt2(gpt.layout());
       long[] nanos = new long[steps];
       float loss = Float.NaN;
+      long done = 0;
       long warmStart = System.nanoTime();
       for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warmStart < warmupSeconds * 1e9; i++) {
-        loss = step(gpt, opt, backend, inputs, targets, b, t);
+        loss = step(gpt, opt, inputs, targets, b, t, done++);
       }
       if (cl != null) {
         transferStart = cl.transferMillis();
       }
       for (int i = 0; i < steps; i++) {
         long t0 = System.nanoTime();
-        loss = step(gpt, opt, backend, inputs, targets, b, t);
+        loss = step(gpt, opt, inputs, targets, b, t, done++);
         nanos[i] = System.nanoTime() - t0;
       }
-      Arrays.sort(nanos);
-      double median = steps % 2 == 1 ? nanos[steps / 2]
-          : 0.5 * (nanos[steps / 2 - 1] + nanos[steps / 2]);
-      double seconds = median / 1e9;
+      double seconds = Stats.median(nanos) / 1e9;
       long n = gpt.layout().paramCount();
       double flopsPerToken = TrainingPlan.flopsPerToken(n, cfg.nLayer(), cfg.nEmbd(), t);
       double tokensPerSecond = b * t / seconds;
@@ -154,21 +141,16 @@ public final class TrainStepBench {
         cl.opMillis().forEach((k, v) -> ops.append(String.format(Locale.ROOT, " %s %.0f;", k, v)));
         System.err.println(ops);
       }
-      return new Result(s.name(), cl == null ? threads : cl.threads(), b, t, n, flopsPerToken,
+      return new Result(s.name(), cl == null ? cluster.getThreads() : cl.threads(), b, t, n, flopsPerToken,
           steps, seconds * 1e3, tokensPerSecond, flops, flops / peakFlops, peakFlops,
           loss, backend.describe(), cl == null ? 0 : cl.compileMillis(), transfer);
     }
   }
 
-  /** One timed unit: zero grads, forward, backward, clip, AdamW and the trainer's digest. */
-  private static float step(GptModel gpt, AdamW opt, Backend backend, int[] inputs, int[] targets,
-      int b, int t) {
-    gpt.zeroGrad();
-    float loss = gpt.forward(inputs, targets, b, t);
-    gpt.backward();
-    GradClip.clip(backend, gpt.grads(), 1.0);
-    opt.step(backend, gpt.params(), gpt.grads(), 3e-4f);
-    Arrays.hashCode(gpt.hostParams()); // the trainer's per-step digest: a download on a device
+  /** One timed unit: the trainer's step on one batch, then its per-step digest (a download on a device). */
+  private static float step(GptModel gpt, AdamW opt, int[] inputs, int[] targets, int b, int t, long done) {
+    float loss = Trainer.singleBatchStep(gpt, opt, inputs, targets, b, t, 1.0, 3e-4f, done);
+    Trainer.paramsDigest(gpt.hostParams());
     return loss;
   }
 

@@ -1,11 +1,12 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.bench.MatmulBench;
-import io.ringtrain.bench.TrainStepBench;
 import io.ringtrain.kernels.Backend;
+import io.ringtrain.train.Backends;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ringtrain bench matmul}: GFLOP/s of the matmul kernels of the Java or the OpenCL backend. */
@@ -17,11 +18,7 @@ import picocli.CommandLine.Option;
       "and a 1024^3 reference; print the median ms and GFLOP/s of each."
     })
 public final class BenchMatmulCommand implements Callable<Integer> {
-  @Option(names = "--backend", defaultValue = "java", description = "java or opencl (default ${DEFAULT-VALUE}).")
-  String backend;
-
-  @Option(names = "--device", defaultValue = "", description = "OpenCL device index or name substring.")
-  String device;
+  @Mixin BackendOptions backendOptions;
 
   @Option(names = "--threads", defaultValue = "0", description = "Java backend threads (default: all cores).")
   int threads;
@@ -32,8 +29,8 @@ public final class BenchMatmulCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (reps < 1) throw new IllegalArgumentException("--reps must be at least 1");
-    try (Backend be = TrainStepBench.open(backend, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
-        device)) {
+    try (Backend be = Backends.create(backendOptions.apply(
+        BackendOptions.defaults(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())), System.err)) {
       System.out.println(MatmulBench.header(be));
       List<MatmulBench.Row> rows = MatmulBench.run(be, MatmulBench.SHAPES, reps);
       rows.forEach(System.out::println);

@@ -2,8 +2,10 @@ package io.ringtrain.cli;
 
 import io.ringtrain.bench.TrainStepBench;
 import io.ringtrain.plan.TrainingPlan;
+import io.ringtrain.proto.ClusterSpec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ringtrain bench train}: tokens/s and MFU of the training step on the S, M and L configs. */
@@ -34,11 +36,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
       + " at least 3 steps (default ${DEFAULT-VALUE}: the JIT's compiling is over by then; 0 for a quick check).")
   double warmupSeconds;
 
-  @Option(names = "--backend", defaultValue = "java", description = "java or opencl (default ${DEFAULT-VALUE}).")
-  String backend;
-
-  @Option(names = "--device", defaultValue = "", description = "OpenCL device index or name substring (default: first GPU, else first device).")
-  String device;
+  @Mixin BackendOptions backendOptions;
 
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
@@ -47,8 +45,9 @@ public final class BenchTrainCommand implements Callable<Integer> {
   public Integer call() {
     if (steps < 10) throw new IllegalArgumentException("--steps=" + steps + ": the median needs at least 10");
     TrainStepBench.shape(model); // names the model when it is not S, M or L
-    TrainStepBench.Result r = TrainStepBench.run(model, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(),
-        steps, peak, backend, device, warmupSeconds);
+    ClusterSpec cluster = backendOptions.apply(
+        BackendOptions.defaults(threads > 0 ? threads : Runtime.getRuntime().availableProcessors()));
+    TrainStepBench.Result r = TrainStepBench.run(model, cluster, steps, peak, warmupSeconds);
     System.out.println(json ? r.toJson() : r.toString());
     return ExitCodes.OK;
   }

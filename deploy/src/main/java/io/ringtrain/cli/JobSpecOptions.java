@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,8 +66,7 @@ public final class JobSpecOptions {
   @Option(names = "--keep-last", description = "checkpoint.keep_last: safety checkpoints kept (0 keeps all; planned ones always stay)") Integer keepLast;
   @Option(names = "--seed", description = "seed") Long seed;
   @Option(names = "--threads", description = "cluster.threads: compute threads per worker") Integer threads;
-  @Option(names = "--backend", description = "cluster.backend: java | opencl | auto (auto: an OpenCL GPU if one runs, else java)") String backend;
-  @Option(names = "--device", description = "cluster.device: OpenCL device index or name substring (see `ringtrain devices`)") String device;
+  @Mixin BackendOptions backendOptions = new BackendOptions();
   @Option(names = "--coordinator-host", description = "cluster.coordinator_host: the address the coordinator binds and the workers reach (default 127.0.0.1)") String coordinatorHost;
   @Option(names = "--heartbeat-ms", description = "cluster.heartbeat_ms") Integer heartbeatMs;
   @Option(names = "--failure-timeout-ms", description = "cluster.failure_timeout_ms: a silent worker is declared dead after this") Integer failureTimeoutMs;
@@ -115,8 +115,7 @@ public final class JobSpecOptions {
     if (mtbfHours != null) c.setMtbfHours(mtbfHours);
     if (keepLast != null) c.setKeepLast(keepLast);
     if (threads != null) b.getClusterBuilder().setThreads(threads);
-    if (backend != null) b.getClusterBuilder().setBackend(backend);
-    if (device != null) b.getClusterBuilder().setDevice(device);
+    backendOptions.apply(b.getClusterBuilder());
     if (coordinatorHost != null) b.getClusterBuilder().setCoordinatorHost(coordinatorHost);
     if (heartbeatMs != null) b.getClusterBuilder().setHeartbeatMs(heartbeatMs);
     if (failureTimeoutMs != null) b.getClusterBuilder().setFailureTimeoutMs(failureTimeoutMs);

@@ -20,7 +20,7 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
     return load(dir, threads, new BackendOptions());
   }
 
-  /** As {@link #load(String, int)}, on the backend the options choose (java when they choose none). */
+  /** As {@link #load(String, int)}, on the backend the options choose (the default when they choose none, not the run's). */
   static LoadedModel load(String dir, int threads, BackendOptions backendOptions) throws IOException {
     if (threads > JobSpecs.MAX_THREADS) {
       throw new IllegalArgumentException("--threads=" + threads + " is outside 1.." + JobSpecs.MAX_THREADS);
@@ -31,8 +31,8 @@ record LoadedModel(JobSpec spec, GptModel model, Backend backend) implements Aut
     Checkpoints.Loaded c = fs.exists(new Path(p, Checkpoints.MANIFEST)) ? Checkpoints.load(fs, p)
         : newestOfRun(fs, p);
     JobSpec spec = c.manifest().getSpec();
-    Backend backend = Backends.create(
-        backendOptions.apply(spec.getCluster().toBuilder().setBackend("java").setThreads(threads).build()), System.err);
+    Backend backend = Backends.create(backendOptions.apply(
+        spec.getCluster().toBuilder().setBackend(JobSpecs.DEFAULT_BACKEND).setThreads(threads).build()), System.err);
     GptModel model = new GptModel(Trainer.config(spec.getModel()), backend);
     float[] params = c.tensors().get("params");
     if (params == null || params.length != model.params().length) {

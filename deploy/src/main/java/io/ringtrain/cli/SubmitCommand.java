@@ -4,6 +4,7 @@ import io.ringtrain.data.HadoopConf;
 import io.ringtrain.launch.spark.SparkCluster;
 import io.ringtrain.launch.spark.SparkContexts;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.worker.ChildJvm;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -74,7 +75,7 @@ public final class SubmitCommand implements Callable<Integer> {
     // Executors run the kernels too: they need the Vector API module, as bin/ringtrain's JVM has it,
     // unless spark-submit or --conf already chose their options.
     if (!new org.apache.spark.SparkConf().contains(EXECUTOR_OPTIONS)) {
-      sparkConf.putIfAbsent(EXECUTOR_OPTIONS, "--add-modules jdk.incubator.vector -XX:+UseParallelGC");
+      sparkConf.putIfAbsent(EXECUTOR_OPTIONS, String.join(" ", ChildJvm.FLAGS));
     }
     JavaSparkContext sc = SparkContexts.open(master.equals("spark") ? null : master, "ringtrain " + spec.getName(),
         sparkConf);

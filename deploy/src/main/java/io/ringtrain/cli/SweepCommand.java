@@ -15,6 +15,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,6 +78,9 @@ public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", paramLabel = "N", defaultValue = "200",
       description = "Bootstrap resamples for the fit's intervals (default: ${DEFAULT-VALUE}).")
   int bootstrap;
+
+  @Option(names = "--coarse-fit", description = "Fit with `fit --coarse-starts`: 243 starts instead of 4,500.")
+  boolean coarseFit;
 
   @Override
   public Integer call() throws Exception {
@@ -175,9 +179,11 @@ public final class SweepCommand implements Callable<Integer> {
     if (points == 0) return;
     StringWriter fitOut = new StringWriter();
     StringWriter fitErr = new StringWriter();
+    List<String> args = new ArrayList<>(List.of("--input", out.resolve("results.csv").toString(), "--plots",
+        out.resolve("plots").toString(), "--bootstrap", Integer.toString(bootstrap), "--budget-col", "budget"));
+    if (coarseFit) args.add("--coarse-starts");
     int code = new CommandLine(new FitCommand()).setOut(new PrintWriter(fitOut)).setErr(new PrintWriter(fitErr))
-        .execute("--input", out.resolve("results.csv").toString(), "--plots", out.resolve("plots").toString(),
-            "--bootstrap", Integer.toString(bootstrap), "--budget-col", "budget");
+        .execute(args.toArray(String[]::new));
     if (code != ExitCodes.OK) {
       o.println("sweep: no fit yet: " + fitErr.toString().strip().replaceFirst("^ringtrain fit: ", ""));
       return;

@@ -60,6 +60,7 @@ public record FitReport(
     }
     root.put("huber_delta", ScalingLawFit.HUBER_DELTA);
     root.put("huber_objective", fit.objective());
+    root.put("starts", fit.starts());
     ComputeOptimal optimal = new ComputeOptimal(law);
     Map<String, Object> exponents = new LinkedHashMap<>();
     exponents.put("a", optimal.paramsExponent());
@@ -133,7 +134,7 @@ public record FitReport(
         fit.points().size(), input,
         dropped > 0 ? " (" + dropped + " highest losses dropped)" : ""));
     out.append(String.format("Huber delta %g on log-loss, %d L-BFGS starts, objective %.6g%n%n",
-        ScalingLawFit.HUBER_DELTA, ScalingLawFit.grid().size(), fit.objective()));
+        ScalingLawFit.HUBER_DELTA, fit.starts(), fit.objective()));
     ScalingLaw law = fit.law();
     Table params = new Table(intervals == null ? List.of("parameter", "estimate")
         : List.of("parameter", "estimate",

@@ -2,6 +2,7 @@ package io.ringtrain.launch;
 
 import io.ringtrain.coordinator.Coordinator;
 import io.ringtrain.proto.JobSpec;
+import io.ringtrain.worker.ChildJvm;
 import io.ringtrain.worker.WorkerHosts;
 import io.ringtrain.worker.WorkerMain;
 import java.io.BufferedReader;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -94,13 +94,7 @@ public final class LocalCluster implements WorkerLauncher {
   private static Process start(JobSpec spec, WorkerHosts hosts, int port, String jobId, String secret, int rank,
       int attempt) throws IOException {
     List<String> cmd = new ArrayList<>(hosts.commandPrefix(rank));
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--add-modules");
-    cmd.add("jdk.incubator.vector");
-    cmd.add("-XX:+UseParallelGC");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(WorkerMain.class.getName());
+    cmd.addAll(ChildJvm.command(WorkerMain.class));
     cmd.add("--coordinator");
     cmd.add(spec.getCluster().getCoordinatorHost() + ":" + port);
     cmd.add("--job-id");

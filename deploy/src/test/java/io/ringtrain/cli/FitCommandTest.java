@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.ringtrain.scaling.ScalingLawFit;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -71,11 +72,12 @@ class FitCommandTest {
     Path csv = sweep("params,tokens,flops,loss,budget");
     Path plots = dir.resolve("plots");
     Run run = run("--input", csv.toString(), "--json", "--bootstrap", "20", "--budget-flops",
-        "1e21", "--predict", "1e9,2e10", "--plots", plots.toString());
+        "1e21", "--predict", "1e9,2e10", "--plots", plots.toString(), "--coarse-starts");
     assertEquals(0, run.exit, run.err);
     assertEquals("", run.err);
     JsonObject json = JsonParser.parseString(run.out).getAsJsonObject();
     assertEquals(28, json.get("points").getAsInt());
+    assertEquals(ScalingLawFit.coarseGrid().size(), json.get("starts").getAsInt());
     double e = json.get("E").getAsDouble();
     assertEquals(E, e, 0.1);
     assertEquals(ALPHA, json.get("alpha").getAsDouble(), 0.1);
@@ -124,9 +126,10 @@ class FitCommandTest {
     Run run = run("--input", csv.toString(), "--params-col", "N", "--tokens-col", "D",
         "--flops-col", "C", "--loss-col", "final_loss", "--budget-col", "budget",
         "--bootstrap", "0", "--drop-highest", "2", "--budget-hours", "10",
-        "--flops-per-second", "1.5e11");
+        "--flops-per-second", "1.5e11", "--coarse-starts");
     assertEquals(0, run.exit, run.err);
     assertTrue(run.out.contains("fitted to 26 runs"), run.out);
+    assertTrue(run.out.contains(", 243 L-BFGS starts,"), run.out);
     assertTrue(run.out.contains("(2 highest losses dropped)"), run.out);
     assertTrue(run.out.contains("budget C, FLOPs       5.400e+15 (10.00 h at 1.500e+11 FLOP/s)"),
         run.out);
@@ -173,7 +176,8 @@ class FitCommandTest {
     Path csv = sweep("params,tokens,flops,loss,budget");
     Path notADir = dir.resolve("a-file");
     Files.writeString(notADir, "");
-    Run run = run("--input", csv.toString(), "--bootstrap", "0", "--plots", notADir.resolve("plots").toString());
+    Run run = run("--input", csv.toString(), "--bootstrap", "0", "--plots", notADir.resolve("plots").toString(),
+        "--coarse-starts");
     assertEquals(ExitCodes.IO_ERROR, run.exit, run.err);
     assertTrue(run.err.startsWith("ringtrain fit: cannot write the plots: "), run.err);
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
+import io.ringtrain.worker.ChildJvm;
 import io.ringtrain.worker.WorkerHosts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -158,10 +159,8 @@ class NetnsClusterTest {
 
   /** `simulate` in the coordinator's host, its workers in the cluster's hosts; output to {@code log}. */
   static Process launcher(String out, Path log, String... more) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", cluster.get("NETNS_COORD"),
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
-        "-cp", System.getProperty("java.class.path"), RingtrainCommand.class.getName()));
-    cmd.addAll(List.of(job(out)));
+    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", cluster.get("NETNS_COORD")));
+    cmd.addAll(ChildJvm.command(RingtrainCommand.class, job(out)));
     cmd.addAll(List.of("--coordinator-host", cluster.get("NETNS_COORD_ADDR")));
     cmd.addAll(List.of(more));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

@@ -8,6 +8,7 @@ import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.data.HadoopConf;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.proto.CheckpointFile;
+import io.ringtrain.worker.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,10 +157,7 @@ class RecoveryTest {
 
   /** `ringtrain simulate` as a process of its own, as a user runs it; its output goes to {@code log}. */
   static Process launcher(String out, Path log, int workers, long steps) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
-        RingtrainCommand.class.getName()));
-    cmd.addAll(List.of(job(out, workers, steps)));
+    List<String> cmd = ChildJvm.command(RingtrainCommand.class, job(out, workers, steps));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 

@@ -50,7 +50,7 @@ class SweepCommandTest {
 
   static Cli.Result sweep(Path out, String... more) {
     List<String> args = new java.util.ArrayList<>(List.of("sweep", "--spec", TINY.toString(), "--data", data(),
-        "--out", out.toString(), "--bootstrap", "20"));
+        "--out", out.toString(), "--bootstrap", "20", "--coarse-fit"));
     args.addAll(List.of(more));
     return Cli.run(args.toArray(String[]::new));
   }
@@ -78,6 +78,7 @@ class SweepCommandTest {
       assertEquals(6.0 * Long.parseLong(f[1]) * Long.parseLong(f[3]), Double.parseDouble(f[4]), 1, row);
     }
     assertTrue(r.out().contains("fitted to 6 runs"), r.out());
+    assertTrue(r.out().contains(", 243 L-BFGS starts,"), "the coarse grid was passed on: " + r.out());
     assertTrue(Files.size(out.resolve("plots/loss_vs_flops.png")) > 1000);
     assertTrue(Files.exists(out.resolve("fit.txt")));
   }

@@ -17,10 +17,15 @@ class ScalingLawFitTest {
   private static List<ScalingPoint> noisy;
   private static ScalingLawFit noisyFit;
 
+  /** Synthetic sweeps of a known law need no more starts: published fits keep the default (ChinchillaFitTest). */
   @BeforeAll
   static void fitNoisySweep() {
     noisy = sweep(TRUE_LAW, 0.01, 1);
-    noisyFit = ScalingLawFit.fit(noisy);
+    noisyFit = coarseFit(noisy);
+  }
+
+  static ScalingLawFit coarseFit(List<ScalingPoint> points) {
+    return ScalingLawFit.fit(points, ScalingLawFit.HUBER_DELTA, ScalingLawFit.coarseGrid());
   }
 
   /** Model sizes 10M..3B and 20M..60B tokens, loss times exp(noise·N(0,1)). */
@@ -38,7 +43,7 @@ class ScalingLawFitTest {
 
   @Test
   void recoversExactParametersWithoutNoise() {
-    ScalingLaw law = ScalingLawFit.fit(sweep(TRUE_LAW, 0, 1)).law();
+    ScalingLaw law = coarseFit(sweep(TRUE_LAW, 0, 1)).law();
     assertEquals(TRUE_LAW.E(), law.E(), 1e-3 * TRUE_LAW.E(), "E " + law);
     assertEquals(TRUE_LAW.alpha(), law.alpha(), 1e-3, "alpha " + law);
     assertEquals(TRUE_LAW.beta(), law.beta(), 1e-3, "beta " + law);
@@ -95,6 +100,12 @@ class ScalingLawFitTest {
     List<double[]> grid = ScalingLawFit.grid();
     assertEquals(4500, grid.size());
     assertTrue(grid.stream().anyMatch(s -> s[0] == 25 && s[1] == 0 && s[2] == -1 && s[3] == 2));
+    List<double[]> coarse = ScalingLawFit.coarseGrid();
+    assertEquals(243, coarse.size());
+    for (double[] start : coarse) {
+      assertTrue(grid.stream().anyMatch(s -> java.util.Arrays.equals(s, start)), java.util.Arrays.toString(start));
+    }
+    assertEquals(243, noisyFit.starts());
   }
 
   @Test

@@ -14,28 +14,22 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 import org.apache.hadoop.fs.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Shards and corpora on a real HDFS: what a cluster job reads. */
 @Tag("slow")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@ExtendWith(MiniHdfs.Shared.class)
 class HdfsShardsTest {
-  @TempDir static java.nio.file.Path base;
   static MiniHdfs hdfs;
 
   @BeforeAll
-  static void start() throws Exception {
-    hdfs = new MiniHdfs(base.toFile());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (hdfs != null) hdfs.close();
+  static void start(MiniHdfs shared) {
+    hdfs = shared;
   }
 
   @Test

@@ -49,6 +49,28 @@ public record GptConfig(int nLayer, int nHead, int nEmbd, int blockSize, int voc
     return nEmbd / nHead;
   }
 
+  /** {@link #params(int, int, int, int)} of this shape: the count {@link ParameterLayout} reports. */
+  public long params() {
+    return params(nLayer, nEmbd, blockSize, vocabSize);
+  }
+
+  /**
+   * Parameters as the model stores them with the real (unpadded) vocabulary: token embeddings V·C
+   * (tied with the LM head, so counted once), position embeddings T·C, per layer 12C² + 13C (fused
+   * QKV 3C²+3C, attention projection C²+C, MLP 4C²+4C and 4C²+C, two LayerNorms 4C), and the final
+   * LayerNorm 2C. Any shape, even one too large to build: throws ArithmeticException past
+   * Long.MAX_VALUE rather than wrap.
+   */
+  public static long params(int nLayer, int nEmbd, int blockSize, int vocabSize) {
+    return Math.addExact(Math.multiplyExact((long) vocabSize + blockSize, nEmbd), nonEmbeddingParams(nLayer, nEmbd));
+  }
+
+  /** {@link #params(int, int, int, int)} without the token and position embeddings (Kaplan et al.'s N). */
+  public static long nonEmbeddingParams(int nLayer, int nEmbd) {
+    long c = nEmbd;
+    return Math.addExact(Math.multiplyExact(nLayer, Math.addExact(Math.multiplyExact(12 * c, c), 13 * c)), 2 * c);
+  }
+
   private static void requirePositive(String name, int value) {
     if (value <= 0) {
       throw new IllegalArgumentException(name + " must be positive, got " + value);

@@ -137,17 +137,16 @@ public final class ParameterLayout {
   }
 
   /**
-   * Parameter count of the real model: all floats minus the padding rows of wte. The LM head is
-   * tied to wte, so it is counted once.
+   * Parameter count of the real model, {@link GptConfig#params}: these floats but the padding rows
+   * of wte (ParameterLayoutTest pins the two). The LM head is tied to wte, so it is counted once.
    */
   public long paramCount() {
-    return numParams - (long) (config.paddedVocabSize() - config.vocabSize()) * config.nEmbd();
+    return config.params();
   }
 
   /** {@link #paramCount()} without the token and position embeddings (Kaplan et al.'s N). */
   public long nonEmbeddingParamCount() {
-    return paramCount() - (long) config.vocabSize() * config.nEmbd()
-        - (long) config.blockSize() * config.nEmbd();
+    return GptConfig.nonEmbeddingParams(config.nLayer(), config.nEmbd());
   }
 
   public int wte() {

@@ -1,5 +1,6 @@
 package io.ringtrain.plan;
 
+import io.ringtrain.model.GptConfig;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;
 import java.util.Locale;
@@ -8,11 +9,8 @@ import java.util.Locale;
  * The budget of a job, fixed before it starts: parameters, tokens, steps, FLOPs, warmup and the
  * checkpoint plan.
  *
- * <p>Parameters are counted as the model stores them with the real (unpadded) vocabulary: token
- * embeddings V·C (tied with the LM head, so counted once), position embeddings T·C, per layer
- * 12C² + 13C (fused QKV 3C²+3C, attention projection C²+C, MLP 4C²+4C and 4C²+C, two LayerNorms
- * 4C), and the final LayerNorm 2C. With neither steps nor tokens given, the budget is
- * {@code tokens_per_param × params} tokens (Chinchilla: about 20).
+ * <p>Parameters are {@link GptConfig#params}'s count. With neither steps nor tokens given, the
+ * budget is {@code tokens_per_param × params} tokens (Chinchilla: about 20).
  */
 public record TrainingPlan(
     long params,
@@ -26,14 +24,13 @@ public record TrainingPlan(
     CheckpointPlan checkpoints,
     String budgetSource) {
 
-  /** Throws ArithmeticException past Long.MAX_VALUE rather than wrap (JobSpecs refuses such models). */
+  /** {@link GptConfig#params} of the spec's shape; throws ArithmeticException past Long.MAX_VALUE (JobSpecs refuses such models). */
   public static long params(ModelSpec m) {
-    return Math.addExact(Math.multiplyExact((long) m.getVocabSize() + m.getBlockSize(), m.getNEmbd()), nonEmbedding(m));
+    return GptConfig.params(m.getNLayer(), m.getNEmbd(), m.getBlockSize(), m.getVocabSize());
   }
 
   public static long nonEmbedding(ModelSpec m) {
-    long c = m.getNEmbd();
-    return Math.addExact(Math.multiplyExact(m.getNLayer(), Math.addExact(Math.multiplyExact(12 * c, c), 13 * c)), 2 * c);
+    return GptConfig.nonEmbeddingParams(m.getNLayer(), m.getNEmbd());
   }
 
   /**

@@ -36,6 +36,8 @@ import java.util.Set;
  */
 public final class JobSpecs {
   public static final Set<String> BACKENDS = Set.of("java", "opencl", "auto");
+  /** cluster.backend when neither a spec nor a flag names one: the Vector API kernels, which run everywhere. */
+  public static final String DEFAULT_BACKEND = "java";
   /** cluster.wire_dtype: what the ring's worker module accepts (io.ringtrain.ring.WireDtype). */
   public static final List<String> WIRE_DTYPES = List.of("fp32", "bf16");
   /** A ring's latency grows with its length; past this many workers a job wants a tree, not a ring. */
@@ -187,7 +189,7 @@ public final class JobSpecs {
     ClusterSpec.Builder k = b.getClusterBuilder();
     if (!k.hasWorkers()) k.setWorkers(1);
     if (!k.hasThreads()) k.setThreads(Runtime.getRuntime().availableProcessors());
-    if (!k.hasBackend()) k.setBackend("java");
+    if (!k.hasBackend()) k.setBackend(DEFAULT_BACKEND);
     if (!k.hasDevice()) k.setDevice("");
     if (!k.hasCoordinatorHost()) k.setCoordinatorHost("127.0.0.1");
     if (!k.hasCoordinatorPort()) k.setCoordinatorPort(0);

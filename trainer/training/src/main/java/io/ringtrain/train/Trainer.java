@@ -199,21 +199,48 @@ public final class Trainer {
       be.hostWrote(grads);
     }
     long t2 = System.nanoTime();
-    be.scale(grads, 0, grads.length, 1f / (accum * collective.world()));
-    double clip = spec.getOptimizer().getGradClip();
+    double lr = schedule.lr(step);
+    double norm = update(model, adamw, accum * collective.world(), spec.getOptimizer().getGradClip(), loss,
+        (float) lr, step);
+    step++;
+    stepCursor = loader.cursor();
+    long t3 = System.nanoTime();
+    return new StepResult(step, plan.steps(), loss, lr, norm, (long) accum * batch * seqLen, tokensSeen(),
+        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, paramsDigest(model.hostParams()));
+  }
+
+  /**
+   * The update once the gradients of {@code count} micro-batches are summed: their mean, clipped to
+   * norm {@code clip} (0: measured only), then AdamW at {@code lr}. Returns the norm before clipping.
+   * When the loss or the norm is not finite it throws before AdamW touches the parameters;
+   * {@code step} (steps done before this one) names the step in that message.
+   */
+  static double update(GptModel model, AdamW adamw, int count, double clip, double loss, float lr, long step) {
+    Backend be = model.backend();
+    float[] grads = model.grads();
+    if (count > 1) be.scale(grads, 0, grads.length, 1f / count); // times 1 is exact: no pass for it
     double norm = clip > 0 ? GradClip.clip(be, grads, clip) : GradClip.norm(be, grads, 0, grads.length);
     if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
       throw new TrainingDivergedException("training diverged at step " + (step + 1) + ": loss=" + loss
           + " gradient norm=" + norm + ". Nothing was saved for this step; lower optimizer.lr or raise"
           + " schedule.warmup_fraction and resume from the last checkpoint");
     }
-    double lr = schedule.lr(step);
-    adamw.step(be, model.params(), grads, (float) lr);
-    step++;
-    stepCursor = loader.cursor();
-    long t3 = System.nanoTime();
-    return new StepResult(step, plan.steps(), loss, lr, norm, (long) accum * batch * seqLen, tokensSeen(),
-        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, paramsDigest(model.hostParams()));
+    adamw.step(be, model.params(), grads, lr);
+    return norm;
+  }
+
+  /**
+   * One step on one given batch, without a data loader or a collective: zero the gradients,
+   * forward, backward, then the trainer's own {@link #update}. What the training-step bench times
+   * and the model tests train with, so that neither keeps a copy of the step. Returns the loss.
+   */
+  public static float singleBatchStep(GptModel model, AdamW adamw, int[] inputs, int[] targets, int batch,
+      int seqLen, double clip, float lr, long step) {
+    model.zeroGrad();
+    float loss = model.forward(inputs, targets, batch, seqLen);
+    model.backward();
+    update(model, adamw, 1, clip, loss, lr, step);
+    return loss;
   }
 
   /** A hash of the parameters, equal on every rank that holds the same state. */

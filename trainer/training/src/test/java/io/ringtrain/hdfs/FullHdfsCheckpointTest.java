@@ -25,7 +25,7 @@ import org.apache.hadoop.hdfs.DistributedFileSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A filesystem that fills up in the middle of a checkpoint: an HDFS space quota on a real
@@ -35,15 +35,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@ExtendWith(MiniHdfs.Shared.class)
 class FullHdfsCheckpointTest {
-  @TempDir java.nio.file.Path tmp;
+  /** This test's own corner of the shared cluster: its quota arithmetic counts only what lies below. */
+  static final Path ROOT = new Path("/full-disk");
 
   @Test
-  void aWriteThatRunsOutOfSpaceIsNeverHalfVisibleAndThePreviousCheckpointSurvives() throws Exception {
+  void aWriteThatRunsOutOfSpaceIsNeverHalfVisibleAndThePreviousCheckpointSurvives(MiniHdfs hdfs) throws Exception {
     // Small blocks: the quota is charged a block at a time, and these tensors are smaller than one.
-    try (MiniHdfs hdfs = new MiniHdfs(tmp.toFile(), 64 * 1024)) {
-      DistributedFileSystem fs = (DistributedFileSystem) hdfs.fs();
-      Path data = new Path("/data/train_000000.bin");
+    try (DistributedFileSystem fs = hdfs.fs(MiniHdfs.MIN_BLOCK_BYTES)) {
+      Path data = new Path(ROOT, "data/train_000000.bin");
       TokenShardWriter w = new TokenShardWriter(fs, data);
       SplittableRandom r = new SplittableRandom(1);
       for (int i = 0; i < 20_000; i++) w.add(r.nextInt(50));
@@ -52,15 +53,15 @@ class FullHdfsCheckpointTest {
       JobSpec spec = JobSpecs.resolve(JobSpecs.parse("model { n_layer: 1 n_head: 2 n_embd: 32 block_size: 16"
           + " vocab_size: 50 } data { batch_size: 2 } schedule { steps: 12 eval_interval: 0 }"
           + " checkpoint { every_steps: 4 at_fractions: 1 } seed: 3", false, "test"), "test");
-      Path run = new Path("/runs/full");
+      Path run = new Path(ROOT, "runs/full");
       List<String> failures = new CopyOnWriteArrayList<>();
       TrainingListener fillUpAfterTheFirst = new TrainingListener() {
         @Override
         public void onCheckpoint(CheckpointWriter.Committed c) throws IOException {
           if (c.step() != 4) return;
           // Room for the next file's first block and a little more: the checkpoint after fails midway.
-          long used = fs.getContentSummary(new Path("/")).getSpaceConsumed();
-          fs.setQuota(new Path("/runs"), Long.MAX_VALUE, used + 64 * 1024 + 30_000);
+          long used = fs.getContentSummary(ROOT).getSpaceConsumed();
+          fs.setQuota(new Path(ROOT, "runs"), Long.MAX_VALUE, used + MiniHdfs.MIN_BLOCK_BYTES + 30_000);
         }
 
         @Override
@@ -82,7 +83,7 @@ class FullHdfsCheckpointTest {
           .map(s -> s.getPath().getName()).filter(n -> n.startsWith(".")).toList(), "no temporary left behind");
       Checkpoints.Loaded intact = Checkpoints.load(fs, new Path(run, "checkpoints/4"));
 
-      fs.setQuota(new Path("/runs"), Long.MAX_VALUE, -1); // space again
+      fs.setQuota(new Path(ROOT, "runs"), Long.MAX_VALUE, -1); // space again
       try (JavaBackend be = new JavaBackend(1)) {
         new Trainer(spec, be, Collective.single(), train, null, fs, run, intact).run(TrainingListener.NONE);
       }

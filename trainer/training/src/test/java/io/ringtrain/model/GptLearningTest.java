@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.kernels.JavaBackend;
 import io.ringtrain.optim.AdamW;
-import io.ringtrain.optim.GradClip;
 import io.ringtrain.optim.LrSchedule;
+import io.ringtrain.train.Trainer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -36,11 +36,7 @@ class GptLearningTest {
             tg[i * t + j] = (start + j + 1) % period;
           }
         }
-        model.zeroGrad();
-        float loss = model.forward(in, tg, b, t);
-        model.backward();
-        GradClip.clip(be, model.grads(), 1.0);
-        opt.step(be, model.params(), model.grads(), (float) lr.lr(step));
+        float loss = Trainer.singleBatchStep(model, opt, in, tg, b, t, 1.0, (float) lr.lr(step), step);
         if (step == 0) {
           first = loss;
         }

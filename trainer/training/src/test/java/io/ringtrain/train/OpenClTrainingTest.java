@@ -12,7 +12,6 @@ import io.ringtrain.kernels.opencl.OpenClBackend;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.optim.AdamW;
-import io.ringtrain.optim.GradClip;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
 import java.io.IOException;
@@ -65,14 +64,9 @@ class OpenClTrainingTest {
     return Math.sqrt(num / Math.max(den, 1e-30));
   }
 
-  /** forward, backward, clip, AdamW on model; returns the loss. */
+  /** The trainer's step on one batch (clip 1, lr 1e-2); returns the loss. */
   static float step(GptModel m, AdamW opt, int[] in, int[] tg, int b, int t) {
-    m.zeroGrad();
-    float loss = m.forward(in, tg, b, t);
-    m.backward();
-    GradClip.clip(m.backend(), m.grads(), 1.0);
-    opt.step(m.backend(), m.params(), m.grads(), 1e-2f);
-    return loss;
+    return Trainer.singleBatchStep(m, opt, in, tg, b, t, 1.0, 1e-2f, 0);
   }
 
   @Test

@@ -1,9 +1,11 @@
 package io.ringtrain.ring.bench;
 
+import io.ringtrain.metrics.Stats;
 import io.ringtrain.ring.RingConfig;
 import io.ringtrain.ring.RingException;
 import io.ringtrain.ring.RingPeer;
 import io.ringtrain.ring.WireDtype;
+import io.ringtrain.worker.ChildJvm;
 import io.ringtrain.worker.WorkerHosts;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -11,7 +13,6 @@ import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -108,14 +109,12 @@ public final class AllReduceBench {
     int floats = (int) Math.min(Integer.MAX_VALUE - 8, (long) mib * 1024 * 1024 / Float.BYTES);
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<Process> children = new ArrayList<>();
     List<BufferedReader> outputs = new ArrayList<>();
     try {
       for (int rank = 0; rank < workers; rank++) {
         List<String> command = new ArrayList<>(hosts.commandPrefix(rank));
-        command.addAll(List.of(java, "--add-modules", "jdk.incubator.vector",
-            "-cp", System.getProperty("java.class.path"), Rank.class.getName(), String.valueOf(rank),
+        command.addAll(ChildJvm.command(Rank.class, String.valueOf(rank),
             String.valueOf(workers), String.valueOf(floats), String.valueOf(iterations),
             String.valueOf(warmupSeconds), hosts.address(rank, LOOPBACK), dtype.spelling()));
         ProcessBuilder builder = new ProcessBuilder(command);
@@ -152,10 +151,7 @@ public final class AllReduceBench {
         cpuNanos += Long.parseLong(readLine(outputs.get(rank), CPU, children.get(rank), rank, "its CPU time"));
       }
       double wallNanos = Arrays.stream(slowest).sum();
-      Arrays.sort(slowest);
-      double seconds = (iterations % 2 == 1
-          ? slowest[iterations / 2]
-          : (slowest[iterations / 2 - 1] + slowest[iterations / 2]) / 2.0) / 1e9;
+      double seconds = Stats.median(slowest) / 1e9;
       long bytes = (long) floats * Float.BYTES;
       double algbw = bytes / seconds / 1e9;
       return new Result(workers, bytes, dtype, iterations, seconds, algbw,
