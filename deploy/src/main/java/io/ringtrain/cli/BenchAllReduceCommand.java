@@ -1,5 +1,6 @@
 package io.ringtrain.cli;
 
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.model.ActivationLayout;
 import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.ring.WireDtype;

@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.bench.CheckpointBench;
+import io.ringtrain.launch.ExitCodes;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

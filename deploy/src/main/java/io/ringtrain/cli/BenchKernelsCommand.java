@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import io.ringtrain.bench.TrainStepBench;
 import io.ringtrain.bench.kernels.KernelBench;
+import io.ringtrain.launch.ExitCodes;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;

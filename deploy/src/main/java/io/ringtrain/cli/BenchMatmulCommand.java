@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import io.ringtrain.bench.MatmulBench;
 import io.ringtrain.kernels.Backend;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.train.Backends;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.bench.TokenizerBench;
+import io.ringtrain.launch.ExitCodes;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.bench.TrainStepBench;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.ClusterSpec;
 import java.util.concurrent.Callable;

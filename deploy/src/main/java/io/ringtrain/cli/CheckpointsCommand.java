@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.checkpoint.CorruptCheckpointException;
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.plan.CheckpointPlan;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;

@@ -1,6 +1,8 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.data.DatasetMeta;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import com.google.gson.GsonBuilder;
 import io.ringtrain.kernels.opencl.OpenClDevices;
+import io.ringtrain.launch.ExitCodes;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

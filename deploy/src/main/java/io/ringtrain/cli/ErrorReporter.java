@@ -4,6 +4,8 @@ import io.ringtrain.checkpoint.CorruptCheckpointException;
 import io.ringtrain.corpus.MalformedCorpusException;
 import io.ringtrain.data.MalformedShardException;
 import io.ringtrain.kernels.opencl.OpenClException;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.metrics.MalformedMetricsException;
 import io.ringtrain.tokenizer.TokenizerFormatException;
 import java.io.FileNotFoundException;

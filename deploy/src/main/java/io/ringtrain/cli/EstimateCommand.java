@@ -1,6 +1,7 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.bench.TrainStepBench;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.plan.StepTimeEstimate;
 import io.ringtrain.ring.RingConfig;

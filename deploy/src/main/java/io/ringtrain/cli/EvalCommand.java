@@ -3,6 +3,7 @@ package io.ringtrain.cli;
 import com.google.gson.Gson;
 import io.ringtrain.data.HadoopConf;
 import io.ringtrain.data.ShardSet;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.train.EvalBatches;
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import io.ringtrain.data.HadoopConf;
 import io.ringtrain.export.SafetensorsExport;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.model.GptConfig;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import io.ringtrain.tokenizer.HuggingFaceTokenizerJson;

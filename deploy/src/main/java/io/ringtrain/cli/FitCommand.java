@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import io.ringtrain.fit.FitPlots;
 import io.ringtrain.fit.FitReport;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.scaling.ComputeOptimal;
 import io.ringtrain.scaling.FitException;
 import io.ringtrain.scaling.Intervals;

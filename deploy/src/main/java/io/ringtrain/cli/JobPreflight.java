@@ -1,6 +1,8 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.data.DataLoader;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.plan.MemoryEstimate;
 import io.ringtrain.proto.ClusterSpec;
 import io.ringtrain.proto.JobSpec;

@@ -3,6 +3,8 @@ package io.ringtrain.cli;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.data.HadoopConf;
 import io.ringtrain.kernels.Backend;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;

@@ -1,5 +1,7 @@
 package io.ringtrain.cli;
 
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import java.io.IOException;
 import java.io.OutputStream;
 import org.apache.hadoop.conf.Configuration;

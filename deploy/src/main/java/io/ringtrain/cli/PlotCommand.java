@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import com.google.gson.JsonObject;
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.metrics.MetricsLog;
 import java.io.FileNotFoundException;
 import java.nio.file.Files;

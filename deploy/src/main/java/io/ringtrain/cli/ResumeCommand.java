@@ -2,6 +2,8 @@ package io.ringtrain.cli;
 
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
 import java.io.IOException;

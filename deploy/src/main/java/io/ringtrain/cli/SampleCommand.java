@@ -2,6 +2,7 @@ package io.ringtrain.cli;
 
 import com.google.gson.GsonBuilder;
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.model.GptModel;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import java.io.InputStream;

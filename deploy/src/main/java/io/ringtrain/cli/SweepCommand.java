@@ -1,6 +1,8 @@
 package io.ringtrain.cli;
 
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.progress.ProgressLine;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.spec.JobSpecs;
@@ -9,6 +11,7 @@ import io.ringtrain.sweep.SweepRun;
 import io.ringtrain.sweep.SweepSpec;
 import io.ringtrain.sweep.SweepSpeed;
 import io.ringtrain.sweep.SweepTable;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -152,7 +155,8 @@ public final class SweepCommand implements Callable<Integer> {
     if (!finished.isEmpty()) return SweepSpeed.measured(fs, finished);
     if (losses.size() == runs.size()) return Double.NaN;
     System.out.println("sweep: measuring the speed with " + SweepSpeed.PROBE_STEPS + " steps of the largest model");
-    return SweepSpeed.probe(fs, runs, out.resolve("probe"));
+    return SweepSpeed.probe(fs, runs, out.resolve("probe"),
+        spec -> TrainingJob.run(spec, null, new PrintStream(OutputStream.nullOutputStream())));
   }
 
   /**

@@ -4,6 +4,7 @@ import io.ringtrain.corpus.CorpusSharder;
 import io.ringtrain.corpus.MalformedCorpusException;
 import io.ringtrain.corpus.TextCorpus;
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.progress.ProgressLine;
 import io.ringtrain.tokenizer.BpeTrainer;
 import io.ringtrain.tokenizer.ByteLevelBpe;

@@ -1,7 +1,7 @@
 package io.ringtrain.sweep;
 
-import io.ringtrain.cli.ExitCodes;
-import io.ringtrain.cli.UserFacingFailure;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
 import io.ringtrain.proto.ModelSpec;

@@ -1,13 +1,10 @@
 package io.ringtrain.sweep;
 
 import com.google.gson.JsonObject;
-import io.ringtrain.cli.TrainingJob;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.JobSpec;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
@@ -23,6 +20,12 @@ public final class SweepSpeed {
   public static final int PROBE_STEPS = 20;
 
   private SweepSpeed() {}
+
+  /** How the probe's job is trained: the command's own way of running a job (quietly). */
+  @FunctionalInterface
+  public interface JobRunner {
+    void run(JobSpec spec) throws Exception;
+  }
 
   /**
    * FLOP/s over the runs' wall-clock time, from spec.json (written as a run starts) to
@@ -47,7 +50,8 @@ public final class SweepSpeed {
    * it by the compute and all-reduce time of its second half of steps: whole-probe wall time
    * would be mostly JVM and JIT warm-up, several times slower than a run's steady state.
    */
-  public static double probe(FileSystem fs, List<SweepRun> runs, java.nio.file.Path dir) throws Exception {
+  public static double probe(FileSystem fs, List<SweepRun> runs, java.nio.file.Path dir, JobRunner train)
+      throws Exception {
     SweepRun largest = runs.stream().max(Comparator.comparingDouble(r -> TrainingPlan.flopsPerToken(r.model())))
         .orElseThrow();
     Path probeDir = new Path(dir.toString());
@@ -56,7 +60,7 @@ public final class SweepSpeed {
     b.getScheduleBuilder().setTokens(0).setSteps(PROBE_STEPS).setEvalInterval(0);
     JobSpec spec = b.build();
     try {
-      TrainingJob.run(spec, null, new PrintStream(OutputStream.nullOutputStream()));
+      train.run(spec);
       double seconds = 0;
       int steps = 0;
       for (JsonObject r : MetricsLog.read(fs, new Path(probeDir, MetricsLog.FILE))) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.scaling.ScalingLawFit;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

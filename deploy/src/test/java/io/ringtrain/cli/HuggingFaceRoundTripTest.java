@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.metrics.MetricsLog;
 import io.ringtrain.tokenizer.ByteLevelBpe;
 import java.io.IOException;

@@ -3,6 +3,7 @@ package io.ringtrain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ringtrain.launch.ExitCodes;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import io.ringtrain.data.HadoopConf;
+import io.ringtrain.launch.ExitCodes;
 import io.ringtrain.metrics.MetricsLog;
 import java.io.IOException;
 import java.net.ConnectException;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.ModelSpec;
 import io.ringtrain.sweep.ModelFamily;

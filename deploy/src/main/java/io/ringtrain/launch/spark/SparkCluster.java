@@ -1,6 +1,6 @@
 package io.ringtrain.launch.spark;
 
-import io.ringtrain.cli.UserFacingFailure;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.coordinator.Coordinator;
 import io.ringtrain.launch.WorkerLauncher;
 import io.ringtrain.worker.WorkerContext;

@@ -35,7 +35,7 @@ public final class SparkWorkers {
    * @param template the coordinator's host and port, the job id and the secret; its rank, attempt
    *     and bind host are ignored (each task's come from Spark and from {@link #launch})
    * @param slotWait how long {@link #launch} waits for executors to offer N free task slots
-   * @throws io.ringtrain.cli.UserFacingFailure (exit code 2) when dynamic allocation is on
+   * @throws io.ringtrain.launch.UserFacingFailure (exit code 2) when dynamic allocation is on
    */
   public SparkWorkers(JavaSparkContext sc, int workers, WorkerContext template, Duration slotWait) {
     if (workers < 1) throw new IllegalArgumentException("workers " + workers + " must be >= 1");
@@ -49,7 +49,7 @@ public final class SparkWorkers {
   /**
    * Starts attempt {@code attempt} of the workers once N task slots are free. The future
    * completes, when the stage ends, with where each rank ran ("rank 0 on host"), or exceptionally
-   * with the cause: a {@link io.ringtrain.cli.UserFacingFailure} when the slots never came, else
+   * with the cause: a {@link io.ringtrain.launch.UserFacingFailure} when the slots never came, else
    * the SparkException of the failed stage (its message holds the failed worker's exception).
    */
   public CompletableFuture<List<String>> launch(int attempt) {

@@ -1,7 +1,7 @@
 package io.ringtrain.launch.spark;
 
-import io.ringtrain.cli.ExitCodes;
-import io.ringtrain.cli.UserFacingFailure;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import java.time.Duration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;

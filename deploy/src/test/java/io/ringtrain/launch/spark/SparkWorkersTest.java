@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ringtrain.cli.ExitCodes;
-import io.ringtrain.cli.UserFacingFailure;
+import io.ringtrain.launch.ExitCodes;
+import io.ringtrain.launch.UserFacingFailure;
 import io.ringtrain.worker.WorkerContext;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;

@@ -1,4 +1,4 @@
-package io.ringtrain.cli;
+package io.ringtrain.launch;
 
 /** What the command's exit status means; scripts may rely on these. */
 public final class ExitCodes {

@@ -1,4 +1,4 @@
-package io.ringtrain.cli;
+package io.ringtrain.launch;
 
 /** A failure whose message is already written for the user, with the exit code it deserves. */
 public final class UserFacingFailure extends RuntimeException {
