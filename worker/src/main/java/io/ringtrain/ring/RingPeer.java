@@ -11,8 +11,12 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
@@ -41,7 +45,6 @@ public final class RingPeer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RingPeer.class.getName());
   private static final long RETRY_MS = 100;
 
-  private final RingTransport transport;
   private final EventLoopGroup group;
   private final EventLoop ringLoop;
   private final EventLoop sendLoop;
@@ -57,14 +60,13 @@ public final class RingPeer implements AutoCloseable {
   private volatile boolean closed;
 
   private RingPeer(String bindHost, int requestedPort, long handshakeTimeoutMs) {
-    this.transport = RingTransport.chosen();
     this.group = new MultiThreadIoEventLoopGroup(
-        2, new DefaultThreadFactory("ring", true), transport.ioHandler());
+        2, new DefaultThreadFactory("ring", true), NioIoHandler.newFactory());
     this.ringLoop = group.next();
     this.sendLoop = group.next();
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(ringLoop, ringLoop)
-        .channel(transport.serverChannel())
+        .channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.TCP_NODELAY, true)
         // Reads of up to 1 MiB: fewer syscalls, and most 128 KiB frames then arrive whole in one
         // read buffer and are passed on as slices of it, uncopied (see FrameAssembler).
@@ -84,7 +86,7 @@ public final class RingPeer implements AutoCloseable {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       Throwable cause = bound.cause();
       String where = bindHost + ":" + requestedPort;
-      throw new RingException(RingTransport.addressInUse(cause)
+      throw new RingException(cause instanceof BindException
           ? "ring port " + requestedPort + " is already in use (" + where + "): " + cause.getMessage()
           : "cannot listen for the ring on " + where + ": " + cause, cause);
     }
@@ -242,7 +244,7 @@ public final class RingPeer implements AutoCloseable {
     long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     Bootstrap bootstrap = new Bootstrap()
         .group(sendLoop)
-        .channel(transport.channel())
+        .channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 2 << 20))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(leftMs, 5_000))

@@ -3,7 +3,6 @@ package io.ringtrain.ring;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.netty.channel.epoll.Epoll;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -105,21 +104,11 @@ class RingAllReduceTest {
     }
   }
 
-  /** Epoll (where Netty's native library loads, as on this Linux) and NIO carry the same bits. */
-  @ParameterizedTest(name = "NIO forced: {0}")
-  @ValueSource(booleans = {false, true})
-  void largeBufferWithDefaultSubChunks(boolean forceNio) throws Exception {
+  @Test
+  void largeBufferWithDefaultSubChunks() throws Exception {
     int n = 2;
     int length = 3 * 1024 * 1024 + 17;
-    List<RingPeer> peers;
-    System.setProperty(RingTransport.NIO_PROPERTY, String.valueOf(forceNio));
-    try {
-      assertEquals(forceNio || !Epoll.isAvailable() ? RingTransport.NIO : RingTransport.EPOLL,
-          RingTransport.chosen());
-      peers = Rings.start(n);
-    } finally {
-      System.clearProperty(RingTransport.NIO_PROPERTY);
-    }
+    List<RingPeer> peers = Rings.start(n);
     try {
       float[][] inputs = new float[n][length];
       Random random = new Random(3);
