@@ -81,18 +81,19 @@ final class FrameCodec {
   }
 
   /**
-   * A reduce-scatter hop in one pass: data[from, from+count) += the received payload, and the sums
-   * go straight into the frame for the next rank (header fields as {@link #encode}). Replaces a copy
-   * of the payload out of the received buffer, an add loop and a copy into the outgoing buffer:
-   * about twice as fast (Vector API loads and stores on the direct buffers). Each element is the
-   * one fp32 addition data + payload, so the fp32 bits are those of the plain loop. For bf16 the
-   * payload is widened exactly, the sum is formed in fp32 and rounded once, and data keeps the
-   * rounded sum: on the last hop that is the chunk's result, identical to what the all-gather
-   * hands every other rank.
+   * A reduce-scatter hop in one pass: data[from, from+count) + the received payload goes straight
+   * into the frame for the next rank (header fields as {@link #encode}), and into data too when
+   * {@code keep} (the last hop, whose sum is the chunk's result; a middle hop's data is overwritten
+   * by the all-gather, so storing it there would only cost a memory stream). Replaces a copy of the
+   * payload out of the received buffer, an add loop and a copy into the outgoing buffer: about
+   * twice as fast (Vector API loads and stores on the direct buffers). Each element is the one fp32
+   * addition data + payload, so the fp32 bits are those of the plain loop. For bf16 the payload is
+   * widened exactly, the sum is formed in fp32 and rounded once, and data keeps the rounded sum:
+   * the chunk's result, identical to what the all-gather hands every other rank.
    */
   static ByteBuf addAndForward(
       ByteBufAllocator alloc, long step, int bucket, int phase, WireDtype dtype, int chunk, int part,
-      float[] data, int from, int count, ByteBuffer payload) {
+      float[] data, int from, int count, ByteBuffer payload, boolean keep) {
     int bytes = HEADER_BYTES + count * dtype.bytes();
     ByteBuf buf = alloc.directBuffer(bytes, bytes);
     header(buf, step, bucket, phase, dtype.code(), chunk, part, count);
@@ -102,24 +103,24 @@ final class FrameCodec {
       for (int bound = F.loopBound(count); i < bound; i += F.length()) {
         FloatVector sum = FloatVector.fromArray(F, data, from + i)
             .add(FloatVector.fromByteBuffer(F, payload, i * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
-        sum.intoArray(data, from + i);
+        if (keep) sum.intoArray(data, from + i);
         sum.intoByteBuffer(out, i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
       }
       for (; i < count; i++) {
         float sum = data[from + i] + payload.getFloat(i * Float.BYTES);
-        data[from + i] = sum;
+        if (keep) data[from + i] = sum;
         out.putFloat(i * Float.BYTES, sum);
       }
     } else {
       for (int bound = F.loopBound(count); i < bound; i += F.length()) {
         ShortVector b = bf16(FloatVector.fromArray(F, data, from + i).add(
             widen(ShortVector.fromByteBuffer(S, payload, i * Short.BYTES, ByteOrder.LITTLE_ENDIAN))));
-        widen(b).intoArray(data, from + i);
+        if (keep) widen(b).intoArray(data, from + i);
         b.intoByteBuffer(out, i * Short.BYTES, ByteOrder.LITTLE_ENDIAN);
       }
       for (; i < count; i++) {
         short b = WireDtype.toBf16(data[from + i] + WireDtype.fromBf16(payload.getShort(i * Short.BYTES)));
-        data[from + i] = WireDtype.fromBf16(b);
+        if (keep) data[from + i] = WireDtype.fromBf16(b);
         out.putShort(i * Short.BYTES, b);
       }
     }

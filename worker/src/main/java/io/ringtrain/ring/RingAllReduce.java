@@ -1,5 +1,6 @@
 package io.ringtrain.ring;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class RingAllReduce {
   private static final System.Logger LOG = System.getLogger(RingAllReduce.class.getName());
+  /** Four default sub-chunks: a batch big enough to amortise a flush, small enough to keep the pipeline fed. */
+  static final int FLUSH_BYTES = 512 * 1024;
 
   private final int rank;
   private final int size;
@@ -56,6 +59,8 @@ final class RingAllReduce {
   private long firstStep = Long.MIN_VALUE; // of this ring's first all-reduce
   private boolean pastFirstStep;
   private ScheduledFuture<?> watchdog;
+  /** Bytes written to the next link since its last flush. */
+  private long unflushedBytes;
 
   RingAllReduce(RingConfig config, EventLoop loop, String prevName) {
     this.rank = config.rank();
@@ -168,6 +173,7 @@ final class RingAllReduce {
       }
       release(waiting);
     }
+    flush();
   }
 
   /** A frame from either link. */
@@ -202,6 +208,14 @@ final class RingAllReduce {
     pump();
   }
 
+  /** The previous link's read loop ended: what its frames made for the next rank goes out now. */
+  void onReadComplete() {
+    if (hop(this::onReadComplete, () -> { })) {
+      return;
+    }
+    flush();
+  }
+
   /** The next link drained below its low-water mark. */
   void onWritable() {
     if (hop(this::onWritable, () -> { })) {
@@ -209,6 +223,7 @@ final class RingAllReduce {
     }
     if (failure == null && ready) {
       pump();
+      flush();
     }
   }
 
@@ -219,7 +234,6 @@ final class RingAllReduce {
    * Forwarded frames bypass the window: other ranks are waiting on them.
    */
   private void pump() {
-    boolean wrote = false;
     while (!sending.isEmpty() && next.isWritable()) {
       Op op = sending.peek();
       if (op.sentParts == op.parts(rank)) {
@@ -227,11 +241,27 @@ final class RingAllReduce {
         continue;
       }
       int part = op.sentParts++;
-      next.write(FrameCodec.encode(next.alloc(), op.step, op.bucket, FrameCodec.REDUCE_SCATTER,
+      send(FrameCodec.encode(next.alloc(), op.step, op.bucket, FrameCodec.REDUCE_SCATTER,
           op.dtype, rank, part, op.data, op.partStart(rank, part), op.partLength(rank, part)));
-      wrote = true;
     }
-    if (wrote) {
+  }
+
+  /**
+   * Queues a frame for the next rank. The next link lives on the other event loop, so every flush
+   * is a task there and often a wake-up (a syscall each side): frames go out in batches of about
+   * {@link #FLUSH_BYTES}, and the rest when the read that made them completes, not one by one.
+   */
+  private void send(ByteBuf frame) {
+    unflushedBytes += frame.readableBytes();
+    next.write(frame, next.voidPromise());
+    if (unflushedBytes >= FLUSH_BYTES) {
+      flush();
+    }
+  }
+
+  private void flush() {
+    if (unflushedBytes > 0) {
+      unflushedBytes = 0;
       next.flush();
     }
   }
@@ -264,13 +294,13 @@ final class RingAllReduce {
       if (lastHop) {
         op.remaining--;
       }
-      next.writeAndFlush(FrameCodec.addAndForward(next.alloc(), op.step, op.bucket,
+      send(FrameCodec.addAndForward(next.alloc(), op.step, op.bucket,
           lastHop ? FrameCodec.ALL_GATHER : FrameCodec.REDUCE_SCATTER, op.dtype, chunk, part, data,
-          at, n, frame.payload()));
+          at, n, frame.payload(), lastHop));
     } else {
       if (rank != (chunk + size - 2) % size) {
         // Forward first, as the very bytes received, so the next hop starts while we copy.
-        next.writeAndFlush(frame.raw.retainedDuplicate());
+        send(frame.raw.retainedDuplicate());
       }
       FrameCodec.read(op.dtype, frame.payload(), data, at, n);
       op.remaining--;

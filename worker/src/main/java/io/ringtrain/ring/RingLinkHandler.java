@@ -34,6 +34,13 @@ final class RingLinkHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (fromPrev) {
+      ring.onReadComplete();
+    }
+  }
+
+  @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (ctx.channel().isWritable()) {
       ring.onWritable();

@@ -129,7 +129,7 @@ class RingBf16Test {
       FrameCodec.read(WireDtype.BF16, payload, widened, 0, count);
       float[] before = data.clone();
       sum = FrameCodec.addAndForward(UnpooledByteBufAllocator.DEFAULT, 0, 0, FrameCodec.ALL_GATHER,
-          WireDtype.BF16, 0, 0, data, 0, count, payload);
+          WireDtype.BF16, 0, 0, data, 0, count, payload, true);
       ByteBuffer out = sum.nioBuffer(FrameCodec.HEADER_BYTES, count * 2).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < count; i++) {
         short bits = payload.getShort(i * 2);
@@ -141,6 +141,16 @@ class RingBf16Test {
           assertEquals(expected, out.getShort(i * 2), "element " + i);
           assertEquals(Float.floatToRawIntBits(WireDtype.fromBf16(expected)), Float.floatToRawIntBits(data[i]));
         }
+      }
+      // A middle hop sends the same sums and leaves its own values as they were.
+      float[] middle = before.clone();
+      ByteBuf passed = FrameCodec.addAndForward(UnpooledByteBufAllocator.DEFAULT, 0, 0,
+          FrameCodec.REDUCE_SCATTER, WireDtype.BF16, 0, 0, middle, 0, count, payload, false);
+      try {
+        assertEquals(sum.slice(FrameCodec.HEADER_BYTES, count * 2), passed.slice(FrameCodec.HEADER_BYTES, count * 2));
+        assertArrayEquals(before, middle);
+      } finally {
+        passed.release();
       }
     } finally {
       frame.release();

@@ -10,9 +10,15 @@ import io.ringtrain.worker.WorkerHosts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,20 +57,31 @@ public final class AllReduceBench {
    * share few cores (C2 gets little CPU): warm up for this long per pair of ranks.
    */
   static final double WARMUP_SECONDS_PER_TWO_RANKS = 5;
+  /**
+   * Past the minimum warm-up, timing starts once every rank's JIT has compiled for at most this
+   * share of the wall time over the last {@link #JIT_QUIET_NANOS} (on 2 cores, 4 JVMs' C2 threads
+   * took 14% of the CPU in the first timed iterations after a fixed 10 s warm-up).
+   */
+  static final double JIT_QUIET_SHARE = 0.02;
+  static final long JIT_QUIET_NANOS = 1_000_000_000L;
+  /** ... but never longer than this many times the minimum, so a JIT that never settles still ends. */
+  static final long WARMUP_CAP_FACTOR = 4;
   private static final String TIMES = "ring-bench-times ";
   private static final String PORT = "ring-bench-port ";
   private static final String CHECKED = "ring-bench-checked ";
   private static final String CPU = "ring-bench-cpu-nanos ";
+  private static final String JIT = "ring-bench-jit-ms ";
   private static final String LOOPBACK = "127.0.0.1";
 
   private AllReduceBench() {}
 
   /**
    * One measurement; bandwidths in GB/s of the fp32 buffer, wire busbw in bytes sent; {@code
-   * coresBusy} the CPU time of all ranks in the timed iterations over their wall time.
+   * coresBusy} the CPU time of all ranks in the timed iterations over their wall time, {@code jitMs}
+   * the time their JIT compilers took in those iterations (near 0 when warm-up reached steady state).
    */
   public record Result(int workers, long bytes, WireDtype dtype, int iterations, double medianSeconds,
-      double algbw, double busbw, double coresBusy) {
+      double algbw, double busbw, double coresBusy, long jitMs) {
 
     /** Bus bandwidth in the bytes that really travel: busbw scaled by the wire dtype's size. */
     public double wireBusbw() {
@@ -74,18 +91,19 @@ public final class AllReduceBench {
     public String toJson() {
       return String.format(Locale.ROOT,
           "{\"workers\":%d,\"bytes\":%d,\"wire_dtype\":\"%s\",\"iterations\":%d,\"median_ms\":%.3f,"
-              + "\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f,\"wire_busbw_gbps\":%.3f,\"cores_busy\":%.2f}",
+              + "\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f,\"wire_busbw_gbps\":%.3f,\"cores_busy\":%.2f,"
+              + "\"jit_ms\":%d}",
           workers, bytes, dtype.spelling(), iterations, medianSeconds * 1e3, algbw, busbw, wireBusbw(),
-          coresBusy);
+          coresBusy, jitMs);
     }
 
     @Override
     public String toString() {
       return String.format(Locale.ROOT,
           "allreduce workers=%d size=%.1f MiB wire=%s iterations=%d median=%.2f ms algbw=%.2f GB/s "
-              + "busbw=%.2f GB/s wire busbw=%.2f GB/s cores busy=%.2f",
+              + "busbw=%.2f GB/s wire busbw=%.2f GB/s cores busy=%.2f JIT in timed iterations=%d ms",
           workers, bytes / 1048576.0, dtype.spelling(), iterations, medianSeconds * 1e3, algbw, busbw,
-          wireBusbw(), coresBusy);
+          wireBusbw(), coresBusy, jitMs);
     }
   }
 
@@ -137,6 +155,7 @@ public final class AllReduceBench {
       }
       long[] slowest = new long[iterations];
       long cpuNanos = 0;
+      long jitMs = 0;
       for (int rank = 0; rank < workers; rank++) {
         String checked = readLine(outputs.get(rank), CHECKED, children.get(rank), rank, "its check of the sum");
         if (Integer.parseInt(checked) != floats) {
@@ -149,13 +168,14 @@ public final class AllReduceBench {
           slowest[i] = Math.max(slowest[i], times[i]);
         }
         cpuNanos += Long.parseLong(readLine(outputs.get(rank), CPU, children.get(rank), rank, "its CPU time"));
+        jitMs += Long.parseLong(readLine(outputs.get(rank), JIT, children.get(rank), rank, "its JIT time"));
       }
       double wallNanos = Arrays.stream(slowest).sum();
       double seconds = Stats.median(slowest) / 1e9;
       long bytes = (long) floats * Float.BYTES;
       double algbw = bytes / seconds / 1e9;
       return new Result(workers, bytes, dtype, iterations, seconds, algbw,
-          algbw * 2.0 * (workers - 1) / workers, cpuNanos / wallNanos);
+          algbw * 2.0 * (workers - 1) / workers, cpuNanos / wallNanos, jitMs);
     } catch (IOException e) {
       throw new RingException("all-reduce bench failed: " + e.getMessage(), e);
     } finally {
@@ -230,6 +250,34 @@ public final class AllReduceBench {
     return -1;
   }
 
+  private static final Path TASKS = Path.of("/proc/self/task");
+
+  /**
+   * This process's CPU time, every thread's: on Linux the sum of its threads' run times in
+   * nanoseconds (/proc/self/task/T/schedstat), because the JDK's process CPU time counts clock
+   * ticks of 10 ms, more than a small all-reduce takes; elsewhere that coarser figure.
+   */
+  static long processCpuNanos() {
+    if (Files.isDirectory(TASKS)) {
+      long sum = 0;
+      try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+        for (Path task : tasks) {
+          try {
+            String stat = Files.readString(task.resolve("schedstat"));
+            sum += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+          } catch (NoSuchFileException exited) {
+            // a thread that ended since the listing: its time is gone with it
+          }
+        }
+        return sum;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read this process's CPU time from " + TASKS, e);
+      }
+    }
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
   /**
    * One rank: {@code rank workers floats iterations warmupSeconds host dtype}, the secret in the
    * environment. It prints the port it listens on at {@code host} and reads every rank's
@@ -253,7 +301,7 @@ public final class AllReduceBench {
       float[] token = new float[1];
       long[] times = new long[iterations];
       long cpuNanos = 0;
-      var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      long timedJitMs = 0;
       try (RingPeer peer = RingPeer.listen(host, 0, 60_000)) {
         System.out.println(PORT + peer.port());
         String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
@@ -264,20 +312,39 @@ public final class AllReduceBench {
         peer.connect(config, new InetSocketAddress(next[0], Integer.parseInt(next[1]))).get();
         long step = 0;
         long warmupEnd = System.nanoTime() + warmupNanos;
+        long warmupCap = System.nanoTime() + WARMUP_CAP_FACTOR * Math.max(warmupNanos, 1_000_000_000L);
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long jitMs = jit.getTotalCompilationTime();
+        long checked = System.nanoTime();
+        long jitQuietSince = checked;
         boolean warming = true;
         for (int i = 0; i < iterations; step++) {
-          fill(data, rank); // fresh inputs: repeated sums would overflow
-          // The barrier that starts all ranks together also carries rank 0's verdict on the
-          // warm-up, so that every rank switches to timed iterations at the same step.
-          token[0] = rank == 0 && System.nanoTime() < warmupEnd ? 1 : 0;
+          // Every rank votes: still warming while its minimum warm-up lasts or its JIT was not quiet
+          // (compiling for at most a sliver of the wall time) for the last second. The vote is
+          // summed, so all ranks switch to timed iterations at the same step, once every JIT is.
+          long jitNow = jit.getTotalCompilationTime();
+          long now = System.nanoTime();
+          if ((jitNow - jitMs) * 1e6 > JIT_QUIET_SHARE * (now - checked)) {
+            jitQuietSince = now;
+          }
+          jitMs = jitNow;
+          checked = now;
+          token[0] = warming && now < warmupCap
+              && (now < warmupEnd || now - jitQuietSince < JIT_QUIET_NANOS) ? 1 : 0;
           peer.allReduce(step, 1, token, 0, 1, WireDtype.FP32).get();
           warming &= token[0] > 0;
-          long cpuStart = os.getProcessCpuTime();
+          fill(data, rank); // fresh inputs: repeated sums would overflow
+          // Start together, and only after every rank refilled: no rank's fill steals a core from
+          // another rank's timed iteration (the gloo reference refills nothing).
+          peer.allReduce(step, 2, token, 0, 1, WireDtype.FP32).get();
+          long cpuStart = processCpuNanos();
+          long jitStart = jit.getTotalCompilationTime();
           long start = System.nanoTime();
           peer.allReduce(step, 0, data, 0, floats).get();
           if (!warming) {
             times[i++] = System.nanoTime() - start;
-            cpuNanos += os.getProcessCpuTime() - cpuStart;
+            cpuNanos += processCpuNanos() - cpuStart;
+            timedJitMs += jit.getTotalCompilationTime() - jitStart;
           }
         }
         int wrong = firstWrongSum(data, workers);
@@ -291,6 +358,7 @@ public final class AllReduceBench {
       System.out.println(TIMES + String.join(",",
           Arrays.stream(times).mapToObj(Long::toString).toList()));
       System.out.println(CPU + cpuNanos); // after the times: the parent reads in this order
+      System.out.println(JIT + timedJitMs);
     }
   }
 }
