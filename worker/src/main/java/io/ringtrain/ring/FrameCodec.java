@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.charset.StandardCharsets;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -49,6 +51,9 @@ final class FrameCodec {
   /** As many shorts as F has floats: bf16 lanes line up one to one with fp32 lanes. */
   private static final VectorSpecies<Short> S =
       VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+  /** 8 KiB of floats: the block stays in L1 while the frame streams through it. */
+  static final int BLOCK_FLOATS = 2048;
+  private static final ThreadLocal<Block> BLOCK = ThreadLocal.withInitial(Block::new);
 
   private FrameCodec() {}
 
@@ -59,72 +64,90 @@ final class FrameCodec {
   static ByteBuf encode(
       ByteBufAllocator alloc, long step, int bucket, int phase, WireDtype dtype, int chunk, int part,
       float[] src, int from, int count) {
-    int bytes = HEADER_BYTES + count * dtype.bytes();
-    ByteBuf buf = alloc.directBuffer(bytes, bytes);
-    header(buf, step, bucket, phase, dtype.code(), chunk, part, count);
-    ByteBuffer out = buf.nioBuffer(HEADER_BYTES, count * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuf buf = frame(alloc, step, bucket, phase, dtype, chunk, part, count);
+    ByteBuffer out = payloadOf(buf, dtype, count);
     if (dtype == WireDtype.FP32) {
       // A little-endian float view makes this one bulk memory copy, not a loop of writeFloatLE.
       out.asFloatBuffer().put(src, from, count);
     } else {
-      int i = 0;
-      for (int bound = F.loopBound(count); i < bound; i += F.length()) {
-        bf16(FloatVector.fromArray(F, src, from + i))
-            .intoByteBuffer(out, i * Short.BYTES, ByteOrder.LITTLE_ENDIAN);
-      }
-      for (; i < count; i++) {
-        out.putShort(i * Short.BYTES, WireDtype.toBf16(src[from + i]));
+      ShortBuffer wire = out.asShortBuffer();
+      short[] shorts = BLOCK.get().shorts;
+      for (int done = 0; done < count; done += BLOCK_FLOATS) {
+        int n = Math.min(BLOCK_FLOATS, count - done);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          bf16(FloatVector.fromArray(F, src, from + done + i)).intoArray(shorts, i);
+        }
+        for (; i < n; i++) {
+          shorts[i] = WireDtype.toBf16(src[from + done + i]);
+        }
+        wire.put(shorts, 0, n);
       }
     }
-    buf.writerIndex(bytes);
     return buf;
   }
 
   /**
-   * A reduce-scatter hop in one pass: data[from, from+count) + the received payload goes straight
-   * into the frame for the next rank (header fields as {@link #encode}), and into data too when
-   * {@code keep} (the last hop, whose sum is the chunk's result; a middle hop's data is overwritten
-   * by the all-gather, so storing it there would only cost a memory stream). Replaces a copy of the
-   * payload out of the received buffer, an add loop and a copy into the outgoing buffer: about
-   * twice as fast (Vector API loads and stores on the direct buffers). Each element is the one fp32
-   * addition data + payload, so the fp32 bits are those of the plain loop. For bf16 the payload is
-   * widened exactly, the sum is formed in fp32 and rounded once, and data keeps the rounded sum:
-   * the chunk's result, identical to what the all-gather hands every other rank.
+   * A reduce-scatter hop: data[from, from+count) + the received payload goes into the frame for the
+   * next rank (header fields as {@link #encode}), and into data too when {@code keep} (the last
+   * hop, whose sum is the chunk's result; a middle hop's data is overwritten by the all-gather, so
+   * storing it there would only cost a memory stream). Each element is the one fp32 addition
+   * data + payload, so the fp32 bits are those of the plain loop. For bf16 the payload is widened
+   * exactly, the sum is formed in fp32 and rounded once, and data keeps the rounded sum: the
+   * chunk's result, identical to what the all-gather hands every other rank.
+   *
+   * <p>It works through an L1-sized block: bulk copy in from the received buffer, vector add on
+   * arrays, bulk copy out. Only {@code fromArray}/{@code intoArray} exist in every Vector API from
+   * JDK 17 to 25 (the ByteBuffer loads of 17 were replaced by MemorySegment ones), and the block's
+   * extra copies stay in the cache while data, payload and frame each stream through memory once.
    */
   static ByteBuf addAndForward(
       ByteBufAllocator alloc, long step, int bucket, int phase, WireDtype dtype, int chunk, int part,
       float[] data, int from, int count, ByteBuffer payload, boolean keep) {
-    int bytes = HEADER_BYTES + count * dtype.bytes();
-    ByteBuf buf = alloc.directBuffer(bytes, bytes);
-    header(buf, step, bucket, phase, dtype.code(), chunk, part, count);
-    ByteBuffer out = buf.nioBuffer(HEADER_BYTES, count * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    int i = 0;
+    ByteBuf buf = frame(alloc, step, bucket, phase, dtype, chunk, part, count);
+    ByteBuffer out = payloadOf(buf, dtype, count);
+    Block block = BLOCK.get();
     if (dtype == WireDtype.FP32) {
-      for (int bound = F.loopBound(count); i < bound; i += F.length()) {
-        FloatVector sum = FloatVector.fromArray(F, data, from + i)
-            .add(FloatVector.fromByteBuffer(F, payload, i * Float.BYTES, ByteOrder.LITTLE_ENDIAN));
-        if (keep) sum.intoArray(data, from + i);
-        sum.intoByteBuffer(out, i * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-      }
-      for (; i < count; i++) {
-        float sum = data[from + i] + payload.getFloat(i * Float.BYTES);
-        if (keep) data[from + i] = sum;
-        out.putFloat(i * Float.BYTES, sum);
+      FloatBuffer in = payload.asFloatBuffer();
+      FloatBuffer wire = out.asFloatBuffer();
+      float[] sums = block.floats;
+      for (int done = 0; done < count; done += BLOCK_FLOATS) {
+        int n = Math.min(BLOCK_FLOATS, count - done);
+        int at = from + done;
+        in.get(sums, 0, n);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          FloatVector sum = FloatVector.fromArray(F, data, at + i).add(FloatVector.fromArray(F, sums, i));
+          sum.intoArray(sums, i);
+          if (keep) sum.intoArray(data, at + i);
+        }
+        for (; i < n; i++) {
+          sums[i] += data[at + i];
+          if (keep) data[at + i] = sums[i];
+        }
+        wire.put(sums, 0, n);
       }
     } else {
-      for (int bound = F.loopBound(count); i < bound; i += F.length()) {
-        ShortVector b = bf16(FloatVector.fromArray(F, data, from + i).add(
-            widen(ShortVector.fromByteBuffer(S, payload, i * Short.BYTES, ByteOrder.LITTLE_ENDIAN))));
-        if (keep) widen(b).intoArray(data, from + i);
-        b.intoByteBuffer(out, i * Short.BYTES, ByteOrder.LITTLE_ENDIAN);
-      }
-      for (; i < count; i++) {
-        short b = WireDtype.toBf16(data[from + i] + WireDtype.fromBf16(payload.getShort(i * Short.BYTES)));
-        if (keep) data[from + i] = WireDtype.fromBf16(b);
-        out.putShort(i * Short.BYTES, b);
+      ShortBuffer in = payload.asShortBuffer();
+      ShortBuffer wire = out.asShortBuffer();
+      short[] shorts = block.shorts;
+      for (int done = 0; done < count; done += BLOCK_FLOATS) {
+        int n = Math.min(BLOCK_FLOATS, count - done);
+        int at = from + done;
+        in.get(shorts, 0, n);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+          ShortVector b = bf16(FloatVector.fromArray(F, data, at + i).add(widen(ShortVector.fromArray(S, shorts, i))));
+          b.intoArray(shorts, i);
+          if (keep) widen(b).intoArray(data, at + i);
+        }
+        for (; i < n; i++) {
+          shorts[i] = WireDtype.toBf16(data[at + i] + WireDtype.fromBf16(shorts[i]));
+          if (keep) data[at + i] = WireDtype.fromBf16(shorts[i]);
+        }
+        wire.put(shorts, 0, n);
       }
     }
-    buf.writerIndex(bytes);
     return buf;
   }
 
@@ -134,14 +157,34 @@ final class FrameCodec {
       payload.asFloatBuffer().get(data, from, count);
       return;
     }
-    int i = 0;
-    for (int bound = F.loopBound(count); i < bound; i += F.length()) {
-      widen(ShortVector.fromByteBuffer(S, payload, i * Short.BYTES, ByteOrder.LITTLE_ENDIAN))
-          .intoArray(data, from + i);
+    ShortBuffer in = payload.asShortBuffer();
+    short[] shorts = BLOCK.get().shorts;
+    for (int done = 0; done < count; done += BLOCK_FLOATS) {
+      int n = Math.min(BLOCK_FLOATS, count - done);
+      int at = from + done;
+      in.get(shorts, 0, n);
+      int i = 0;
+      for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+        widen(ShortVector.fromArray(S, shorts, i)).intoArray(data, at + i);
+      }
+      for (; i < n; i++) {
+        data[at + i] = WireDtype.fromBf16(shorts[i]);
+      }
     }
-    for (; i < count; i++) {
-      data[from + i] = WireDtype.fromBf16(payload.getShort(i * Short.BYTES));
-    }
+  }
+
+  /** A frame of {@code count} values in {@code dtype}: its header written, its payload to fill. */
+  private static ByteBuf frame(
+      ByteBufAllocator alloc, long step, int bucket, int phase, WireDtype dtype, int chunk, int part, int count) {
+    int bytes = HEADER_BYTES + count * dtype.bytes();
+    ByteBuf buf = alloc.directBuffer(bytes, bytes);
+    header(buf, step, bucket, phase, dtype.code(), chunk, part, count);
+    buf.writerIndex(bytes);
+    return buf;
+  }
+
+  private static ByteBuffer payloadOf(ByteBuf frame, WireDtype dtype, int count) {
+    return frame.nioBuffer(HEADER_BYTES, count * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** {@link WireDtype#toBf16} lane by lane. */
@@ -157,6 +200,12 @@ final class FrameCodec {
   private static FloatVector widen(ShortVector b) {
     return ((IntVector) b.convertShape(VectorOperators.S2I, I, 0))
         .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  /** One event loop's scratch for {@link #BLOCK_FLOATS} values (the ring runs these on its loops). */
+  private static final class Block {
+    final float[] floats = new float[BLOCK_FLOATS];
+    final short[] shorts = new short[BLOCK_FLOATS];
   }
 
   static ByteBuf bye(ByteBufAllocator alloc, int rank) {
