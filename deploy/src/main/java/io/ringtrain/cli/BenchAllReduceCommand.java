@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
       "(slowest rank per iteration), algorithm bandwidth and bus bandwidth (busbw = bytes/time x 2(N-1)/N, as nccl-tests),",
       "counting the fp32 buffer; wire busbw counts the bytes sent (half of them with --wire-dtype bf16).",
       "Cores busy: the ranks' CPU time in the timed iterations over their wall time (CPU-bound when near the core count).",
+      "Timing starts once every rank's JIT has been quiet for a second (after at least 5 s per pair of ranks);",
+      "JIT: the ranks' compile time that still fell inside the timed iterations.",
       "With " + WorkerHosts.ENV + "=NETNS@ADDRESS,... set (bench/cluster-netns.sh sets it), rank i runs in network",
       "namespace i mod n and its ring binds that address: a cluster of hosts on one machine."
     })

@@ -299,7 +299,7 @@ final class RingAllReduce {
           at, n, frame.payload(), lastHop));
     } else {
       if (rank != (chunk + size - 2) % size) {
-        // Forward first, as the very bytes received, so the next hop starts while we copy.
+        // Forwarded as the very bytes received: no copy, no re-encoding.
         send(frame.raw.retainedDuplicate());
       }
       FrameCodec.read(op.dtype, frame.payload(), data, at, n);

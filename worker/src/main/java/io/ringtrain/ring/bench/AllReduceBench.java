@@ -38,8 +38,10 @@ import java.util.concurrent.TimeUnit;
  * busbw = algbw · 2(N-1)/N, in GB/s (10^9 bytes), as nccl-tests defines them, counting the fp32
  * buffer's bytes: what a trainer's gradients get. With bf16 on the wire half as many bytes travel;
  * wire busbw counts those, to set against a link's capacity. Warm-up is timed (however many
- * iterations that takes), not counted: JIT compilation, not iterations, sets it.
- * Each rank checks every float of its last result against the closed-form sum of all ranks'
+ * iterations that takes), not counted: JIT compilation, not iterations, sets it, so it lasts until
+ * every rank's JIT has been quiet for a second. Between timed iterations every rank refills its
+ * inputs, and no rank starts the next one before all have: a refill never shares the cores with
+ * another rank's timed all-reduce. Each rank checks every float of its last result against the closed-form sum of all ranks'
  * inputs and reports that it did; a rank that does not fails the run.
  *
  * <p>Each rank also reports the CPU time its process spent (every thread: the ring's work runs on
