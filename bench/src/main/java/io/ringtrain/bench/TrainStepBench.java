@@ -11,6 +11,7 @@ import io.ringtrain.plan.TrainingPlan;
 import io.ringtrain.proto.ClusterSpec;
 import io.ringtrain.spec.JobSpecs;
 import io.ringtrain.train.Backends;
+import io.ringtrain.train.ParamsDigest;
 import io.ringtrain.train.Trainer;
 import java.util.Arrays;
 import java.util.Locale;
@@ -40,16 +41,16 @@ public final class TrainStepBench {
   public record Result(String model, int threads, int batch, int context, long params,
       double flopsPerToken, int steps, double msPerStep, double tokensPerSecond,
       double flopsPerSecond, double mfu, double peakFlops, float lastLoss, String backend,
-      double compileMs, double transferMsPerStep) {
+      double compileMs, double transferMsPerStep, double digestMsPerStep) {
 
     public String toJson() {
       return String.format(Locale.ROOT, "{\"model\":\"%s\",\"threads\":%d,\"batch\":%d,"
           + "\"context\":%d,\"params\":%d,\"flopsPerToken\":%.6g,\"steps\":%d,"
           + "\"msPerStep\":%.3f,\"tokensPerSecond\":%.1f,\"flopsPerSecond\":%.6g,"
           + "\"mfu\":%.4f,\"peakFlops\":%.6g,\"lastLoss\":%.4f,\"backend\":\"%s\","
-          + "\"compileMs\":%.1f,\"transferMsPerStep\":%.3f}", model, threads, batch, context,
-          params, flopsPerToken, steps, msPerStep, tokensPerSecond, flopsPerSecond, mfu,
-          peakFlops, lastLoss, backend.replace("\"", "'"), compileMs, transferMsPerStep);
+          + "\"compileMs\":%.1f,\"transferMsPerStep\":%.3f,\"digestMsPerStep\":%.3f}", model, threads, batch,
+          context, params, flopsPerToken, steps, msPerStep, tokensPerSecond, flopsPerSecond, mfu,
+          peakFlops, lastLoss, backend.replace("\"", "'"), compileMs, transferMsPerStep, digestMsPerStep);
     }
 
     @Override
@@ -57,9 +58,9 @@ public final class TrainStepBench {
       String device = compileMs > 0 ? String.format(Locale.ROOT,
           "; compile %.0f ms once, transfers %.2f ms/step", compileMs, transferMsPerStep) : "";
       return String.format(Locale.ROOT, "model %s [%s]: %.1f ms/step, %.0f tokens/s, "
-          + "%.2f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (N=%d, B=%d, T=%d)%s", model, backend,
-          msPerStep, tokensPerSecond, flopsPerSecond / 1e9, 100 * mfu, peakFlops / 1e9, params,
-          batch, context, device);
+          + "%.2f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (N=%d, B=%d, T=%d); parameter digest %.1f ms/step%s",
+          model, backend, msPerStep, tokensPerSecond, flopsPerSecond / 1e9, 100 * mfu, peakFlops / 1e9,
+          params, batch, context, digestMsPerStep, device);
     }
   }
 
@@ -116,18 +117,19 @@ public final class TrainStepBench {
       GptModel gpt = new GptModel(cfg, backend, 1);
       AdamW opt = AdamW.gpt2(gpt.layout());
       long[] nanos = new long[steps];
+      long[] digestNanos = new long[steps];
       float loss = Float.NaN;
       long done = 0;
       long warmStart = System.nanoTime();
       for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warmStart < warmupSeconds * 1e9; i++) {
-        loss = step(gpt, opt, inputs, targets, b, t, done++);
+        loss = step(gpt, opt, inputs, targets, b, t, done++, null, 0);
       }
       if (cl != null) {
         transferStart = cl.transferMillis();
       }
       for (int i = 0; i < steps; i++) {
         long t0 = System.nanoTime();
-        loss = step(gpt, opt, inputs, targets, b, t, done++);
+        loss = step(gpt, opt, inputs, targets, b, t, done++, digestNanos, i);
         nanos[i] = System.nanoTime() - t0;
       }
       double seconds = Stats.median(nanos) / 1e9;
@@ -143,14 +145,20 @@ public final class TrainStepBench {
       }
       return new Result(s.name(), cl == null ? cluster.getThreads() : cl.threads(), b, t, n, flopsPerToken,
           steps, seconds * 1e3, tokensPerSecond, flops, flops / peakFlops, peakFlops,
-          loss, backend.describe(), cl == null ? 0 : cl.compileMillis(), transfer);
+          loss, backend.describe(), cl == null ? 0 : cl.compileMillis(), transfer, Stats.median(digestNanos) / 1e6);
     }
   }
 
-  /** One timed unit: the trainer's step on one batch, then its per-step digest (a download on a device). */
-  private static float step(GptModel gpt, AdamW opt, int[] inputs, int[] targets, int b, int t, long done) {
+  /**
+   * One timed unit: the trainer's step on one batch, then its per-step digest (a download on a
+   * device), whose own time goes to digestNanos[at] when digestNanos is not null.
+   */
+  private static float step(GptModel gpt, AdamW opt, int[] inputs, int[] targets, int b, int t, long done,
+      long[] digestNanos, int at) {
     float loss = Trainer.singleBatchStep(gpt, opt, inputs, targets, b, t, 1.0, 3e-4f, done);
-    Trainer.paramsDigest(gpt.hostParams());
+    long d0 = System.nanoTime();
+    ParamsDigest.of(gpt.hostParams());
+    if (digestNanos != null) digestNanos[at] = System.nanoTime() - d0;
     return loss;
   }
 

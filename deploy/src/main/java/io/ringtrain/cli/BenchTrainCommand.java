@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Time full training steps (forward, backward, AdamW) on random tokens; print the median tokens/s and MFU",
-      "of the timed steps, after a warm-up of 3 steps and at least --warmup-seconds (the JIT compiles the kernels).",
+      "Time full training steps (forward, backward, AdamW, and the parameter digest ranks compare) on random",
+      "tokens; print the median tokens/s and MFU of the timed steps, and the digest's own median time, after a",
+      "warm-up of 3 steps and at least --warmup-seconds (the JIT compiles the kernels).",
       "S: 4 layers, 4 heads, width 128, context 128, batch 16, vocab 512; M: 6, 6, 384, 256, 8, 4096;",
       "L (GPT-2 124M): 12, 12, 768, 256, 4, 50304. With --backend opencl it also prints the one-time kernel",
       "compile and the host-device transfer time per step."

@@ -25,6 +25,7 @@ import io.ringtrain.ring.WireDtype;
 import io.ringtrain.ring.RingPeer;
 import io.ringtrain.train.Backends;
 import io.ringtrain.train.CheckpointRequests;
+import io.ringtrain.train.ParamsDigest;
 import io.ringtrain.train.StepResult;
 import io.ringtrain.train.Trainer;
 import io.ringtrain.train.TrainingData;
@@ -90,7 +91,7 @@ public final class Worker {
       if (state != null) me.setStatePort(state.port());
       if (held != null) {
         me.setHeld(HeldState.newBuilder().setStep(held.manifest().getStep())
-            .setParamsDigest(Trainer.paramsDigest(held.tensors().get("params"))));
+            .setParamsDigest(ParamsDigest.of(held.tensors().get("params"))));
       }
       CoordinatorClient client;
       try {

@@ -206,7 +206,7 @@ public final class Trainer {
     stepCursor = loader.cursor();
     long t3 = System.nanoTime();
     return new StepResult(step, plan.steps(), loss, lr, norm, (long) accum * batch * seqLen, tokensSeen(),
-        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, paramsDigest(model.hostParams()));
+        (t1 - t0 + t3 - t2) / 1e6, (t2 - t1) / 1e6, ParamsDigest.of(model.hostParams()));
   }
 
   /**
@@ -241,11 +241,6 @@ public final class Trainer {
     model.backward();
     update(model, adamw, 1, clip, loss, lr, step);
     return loss;
-  }
-
-  /** A hash of the parameters, equal on every rank that holds the same state. */
-  public static long paramsDigest(float[] params) {
-    return java.util.Arrays.hashCode(params);
   }
 
   /**
