@@ -153,9 +153,11 @@ public final class Worker {
           Peer next = a.getRing((a.getRank() + 1) % a.getWorldSize());
           peer.connect(ringConfig, new InetSocketAddress(next.getHost(), next.getPort())).join();
           trainer.run(new Reports(client, a.getRank(), restoreMs, state), requests);
-        } finally {
-          // Read while the backend is open: its arrays may live on a device.
+        } catch (Exception | Error e) {
+          // The state this worker may rejoin with, read while the backend is open (its arrays may
+          // live on a device); a finished job needs none.
           if (state != null) keep.set(trainer.state(StateFetch.source(ctx.bindHost(), state.port(), trainer.step())));
+          throw e;
         }
       }
       client.finished();
