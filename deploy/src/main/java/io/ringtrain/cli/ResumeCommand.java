@@ -44,11 +44,13 @@ public final class ResumeCommand implements Callable<Integer> {
     FileSystem fs = run.getFileSystem(conf);
     if (Checkpoints.numbered(fs, run).isEmpty()) throw noCheckpoint(run);
     JobSpec spec = runSpec(fs, run).toBuilder().setOut(runDir).build();
-    // Chosen once, verified, and handed to every worker.
+    // Chosen once and verified here: the trainer in this JVM starts from its tensors, worker JVMs read it themselves.
     Checkpoints.Loaded ckpt = TrainingJob.newestIntact(fs, run, spec, Long.MAX_VALUE, System.out).orElseThrow(() -> noCheckpoint(run));
     System.out.println("resuming from " + ckpt.dir() + " (step " + ckpt.manifest().getStep() + ")");
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
     spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();
+    // With worker JVMs this one need not hold the tensors for the whole job.
+    if (spec.getCluster().getWorkers() > 1) ckpt = ckpt.withoutTensors();
     return TrainingJob.run(spec, ckpt, System.out, metrics);
   }
 

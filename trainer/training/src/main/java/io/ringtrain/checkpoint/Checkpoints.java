@@ -47,7 +47,12 @@ public final class Checkpoints {
   private Checkpoints() {}
 
   /** A loaded checkpoint: its manifest and its tensors by name, in the order they were written. */
-  public record Loaded(Path dir, CheckpointManifest manifest, Map<String, float[]> tensors) {}
+  public record Loaded(Path dir, CheckpointManifest manifest, Map<String, float[]> tensors) {
+    /** Its directory and manifest alone: for a process that only names the checkpoint to the workers that read it. */
+    public Loaded withoutTensors() {
+      return new Loaded(dir, manifest, Map.of());
+    }
+  }
 
   public static Path checkpointsDir(Path runDir) {
     return new Path(runDir, "checkpoints");
