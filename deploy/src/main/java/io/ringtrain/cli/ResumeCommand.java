@@ -49,8 +49,8 @@ public final class ResumeCommand implements Callable<Integer> {
     System.out.println("resuming from " + ckpt.dir() + " (step " + ckpt.manifest().getStep() + ")");
     if (threads != null) spec = spec.toBuilder().setCluster(spec.getCluster().toBuilder().setThreads(threads)).build();
     spec = spec.toBuilder().setCluster(backendOptions.apply(spec.getCluster())).build();
-    // With worker JVMs this one need not hold the tensors for the whole job.
-    if (spec.getCluster().getWorkers() > 1) ckpt = ckpt.withoutTensors();
+    // Worker JVMs read it themselves: this one need not hold the tensors for the whole job.
+    if (TrainingJob.inWorkerJvms(spec)) ckpt = ckpt.withoutTensors();
     return TrainingJob.run(spec, ckpt, System.out, metrics);
   }
 

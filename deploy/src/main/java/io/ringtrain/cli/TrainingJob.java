@@ -57,7 +57,12 @@ public final class TrainingJob {
   static int run(JobSpec spec, Checkpoints.Loaded resumeFrom, PrintStream out, MetricsOptions metricsOptions)
       throws Exception {
     return run(spec, resumeFrom, out,
-        spec.getCluster().getWorkers() > 1 ? new LocalCluster(spec, out, workerHosts(spec)) : null, metricsOptions);
+        inWorkerJvms(spec) ? new LocalCluster(spec, out, workerHosts(spec)) : null, metricsOptions);
+  }
+
+  /** Whether {@link #run} trains {@code spec} in worker JVMs, which read any checkpoint themselves, not in this one. */
+  static boolean inWorkerJvms(JobSpec spec) {
+    return spec.getCluster().getWorkers() > 1;
   }
 
   /** Workers in namespaces of their own cannot reach a coordinator on loopback: refused before anything runs. */
